@@ -1,0 +1,108 @@
+"""Experiment configuration: defaults, YAML presets in ``configs/``, overrides.
+
+A preset is a YAML file whose keys override ``DEFAULTS``; ``base: NAME``
+starts from another preset. Unknown keys are errors, never ignored. The
+resolved configuration is saved as ``config.yaml`` in the result folder.
+"""
+import copy
+import os
+
+import yaml
+
+from errors import UsageError
+
+CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'configs')
+
+DEFAULTS = {
+    'dataset': 'synthetic',       # synthetic | moving_mnist | ucf101 | golf
+    'data': None,                 # folder of the dataset's files (None: data/<dataset>)
+    'dataset_args': {},           # further arguments of the dataset class
+    'frames': 16,
+    'size': 64,
+    'channels': 3,
+    'z0_dim': 100,
+    'z1_dim': 100,
+    'temporal_generator': {'ch': 512, 'use_beta': False, 'init': 'default'},
+    'image_generator': {'ch': 512, 'init': 'uniform', 'use_z0': True},
+    'critic': {'ch': 64, 'use_beta': False, 'init': 'default', 'noise_sigma': 0.0},
+    'objective': 'wgan',          # wgan | gan (the normal-GAN baseline)
+    'constraint': 'svc',          # svc | clip | none
+    'svc_every': 5,
+    'svc_include_eps': False,     # BN bound sqrt(var + eps) (paper) vs sqrt(var) (code)
+    'clip_value': 0.01,
+    'optimizer': {'name': 'rmsprop', 'lr': 5.0e-5, 'beta1': 0.5, 'beta2': 0.999},
+    'batchsize': 32,
+    'iterations': 100000,
+    'seed': 0,
+    'loader_processes': 0,        # 0: load in the main process
+    'display_interval': 100,
+    'snapshot_interval': 5000,
+    'preview_interval': 5000,
+    'preview_videos': 16,
+}
+FREE_FORM = {'dataset_args'}      # dictionaries whose keys the consumer checks
+
+
+def preset_path(name):
+    """A preset's file: a path, or a name in ``configs/`` (with or without .yaml)."""
+    if os.path.isfile(name):
+        return name
+    path = os.path.join(CONFIG_DIR, name if name.endswith('.yaml') else name + '.yaml')
+    if not os.path.isfile(path):
+        presets = sorted(f[:-5] for f in os.listdir(CONFIG_DIR) if f.endswith('.yaml'))
+        raise UsageError('config {!r} not found: give a YAML file or one of {}'.format(
+            name, ', '.join(presets)))
+    return path
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f) or {}
+    except yaml.YAMLError as e:
+        raise UsageError('{} is not valid YAML: {}'.format(path, str(e).replace('\n', ' ')))
+    if not isinstance(data, dict):
+        raise UsageError('{} must hold a mapping of config keys'.format(path))
+    return data
+
+
+def _merge(base, update, where, prefix=''):
+    for key, value in update.items():
+        name = prefix + key
+        if key not in base:
+            raise UsageError('{}: unknown config key {!r}; valid keys{}: {}'.format(
+                where, name, ' under ' + prefix[:-1] if prefix else '', ', '.join(sorted(base))))
+        if isinstance(base[key], dict) and key not in FREE_FORM:
+            if not isinstance(value, dict):
+                raise UsageError('{}: {!r} must be a mapping'.format(where, name))
+            _merge(base[key], value, where, name + '.')
+        else:
+            base[key] = copy.deepcopy(value)
+
+
+def load(name, overrides=None):
+    """Defaults <- preset (and its ``base`` chain) <- ``overrides`` (dotted keys)."""
+    config = copy.deepcopy(DEFAULTS)
+    chain, path = [], preset_path(name)
+    while True:
+        data = _read(path)
+        chain.append((path, data))
+        if 'base' not in data:
+            break
+        path = preset_path(data.pop('base'))
+        if len(chain) > 10:
+            raise UsageError('{}: the chain of "base" presets is too long'.format(name))
+    for path, data in reversed(chain):
+        _merge(config, data, path)
+    for key, value in (overrides or {}).items():
+        *parents, leaf = key.split('.')
+        update = {leaf: value}
+        for parent in reversed(parents):
+            update = {parent: update}
+        _merge(config, update, 'override ' + key)
+    return config
+
+
+def save(config, path):
+    with open(path, 'w') as f:
+        yaml.safe_dump(config, f, default_flow_style=False, sort_keys=False)

@@ -1,0 +1,64 @@
+"""Datasets: each yields float32 (C, T, H, W) clips in [-1, 1] (DESIGN §3)."""
+import inspect
+import os
+
+import chainer_compat  # noqa: F401
+from errors import UsageError
+
+NAMES = ('synthetic', 'moving_mnist', 'ucf101', 'golf')
+
+# Files each real dataset needs under its --data folder, and how to get them.
+_REQUIRED = {
+    'moving_mnist': (['mnist_test_seq.npy'],
+                     'download mnist_test_seq.npy (Srivastava et al., see README "Data") into it'),
+    'ucf101': (['index.json'],
+               'prepare it from the official videos with `python -m datasets.prepare_ucf101 '
+               '--videos UCF-101/ --splits ucfTrainTestlist/ --split 1 --out {path}` (README "Data")'),
+    'golf': (['golf.txt'],
+             'download the golf clips of Vondrick et al. and their list file (README "Data")'),
+}
+
+
+def default_path(name):
+    return os.path.join('data', name)
+
+
+def make_dataset(name, path, frames, size, channels, seed=0, **args):
+    """The training set named ``name``, reading its files from ``path``."""
+    if name not in NAMES:
+        raise UsageError('unknown dataset {!r}: choose one of {}'.format(name, ', '.join(NAMES)))
+    if name == 'synthetic':
+        from datasets.synthetic import SyntheticMovingShapes
+        _check_args(SyntheticMovingShapes, args, name)
+        dataset = SyntheticMovingShapes(frames=frames, size=size, channels=channels,
+                                        seed=seed, **args)
+    else:
+        dataset = _make_real(name, path, frames, seed, args)
+    shape = dataset[0].shape
+    if shape != (channels, frames, size, size):
+        raise UsageError('{} clips are {} but the config asks for (channels, frames, size, size) '
+                         '= {}: set channels/frames/size to match'.format(
+                             name, shape, (channels, frames, size, size)))
+    return dataset
+
+
+def _check_args(cls, args, name):
+    valid = set(inspect.signature(cls).parameters) - {'path', 'frames', 'size', 'channels', 'seed'}
+    unknown = sorted(set(args) - valid)
+    if unknown:
+        raise UsageError('unknown dataset_args key(s) for {}: {}; valid keys: {}'.format(
+            name, ', '.join(unknown), ', '.join(sorted(valid))))
+
+
+def _make_real(name, path, frames, seed, args):
+    files, how = _REQUIRED[name]
+    missing = [f for f in files if not os.path.isfile(os.path.join(path, f))]
+    if missing:
+        raise UsageError('{} data not found: {} missing in {}/; {}'.format(
+            name, ', '.join(missing), path.rstrip('/'), how.format(path=path)))
+    if name == 'moving_mnist':
+        from datasets.moving_mnist import MovingMNIST
+        _check_args(MovingMNIST, args, name)
+        return MovingMNIST(os.path.join(path, files[0]), frames, seed, **args)
+    raise UsageError('the {} loader is not implemented yet (tracked in the datasets issue); '
+                     'use --dataset synthetic or moving_mnist'.format(name))

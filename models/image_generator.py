@@ -1,0 +1,55 @@
+"""Image generator G1 (paper §3.1, Table 1; original ``VideoGenerator``)."""
+import chainer
+import chainer.functions as F
+import chainer.links as L
+
+from models.common import initializer, log2_int
+
+BOTTOM = 4  # spatial size of the first feature map
+
+
+class ImageGenerator(chainer.Chain):
+    """Maps (z0, z1^t) to one frame; runs on all N*T frames as one batch.
+
+    z0 and z1^t each go through their own linear layer (no bias) + BN + ReLU
+    to a (ch/2, 4, 4) map; the two maps are concatenated to (ch, 4, 4), then
+    2-D deconvolutions (kernel 4, stride 2, pad 1, no bias) + BN + ReLU halve
+    the channels and double the size up to ``size``; a last deconvolution
+    (kernel 3, stride 1, pad 1, with bias) + tanh gives ``out_channels``.
+    Paper: ch=512, 4 -> 8 -> 16 -> 32 -> 64.
+
+    ``use_z0=False`` is the ablation of paper Table 3: z0 is ignored and the
+    frame depends on z1^t only (the ``l0s`` branch is then absent).
+    Link names are the original's (``l0s, l0f, dc1.., bn0s, bn0f, bn1..``).
+    """
+
+    def __init__(self, z0_dim=100, z1_dim=100, out_channels=3, size=64,
+                 ch=512, init='uniform', use_z0=True):
+        super().__init__()
+        self.ch, self.use_z0 = ch, use_z0
+        self.n_up = log2_int(size // BOTTOM, 'size / {}'.format(BOTTOM))
+        half = BOTTOM * BOTTOM * ch // 2
+        w = initializer(init)
+        with self.init_scope():
+            if use_z0:
+                self.l0s = L.Linear(z0_dim, half, initialW=w, nobias=True)
+                self.bn0s = L.BatchNormalization(half)
+            self.l0f = L.Linear(z1_dim, half if use_z0 else 2 * half,
+                                initialW=w, nobias=True)
+            self.bn0f = L.BatchNormalization(half if use_z0 else 2 * half)
+            for i in range(1, self.n_up + 1):
+                setattr(self, 'dc{}'.format(i), L.Deconvolution2D(
+                    ch >> (i - 1), ch >> i, 4, 2, 1, initialW=w, nobias=True))
+                setattr(self, 'bn{}'.format(i), L.BatchNormalization(ch >> i))
+            setattr(self, 'dc{}'.format(self.n_up + 1), L.Deconvolution2D(
+                ch >> self.n_up, out_channels, 3, 1, 1, initialW=w))
+
+    def forward(self, z0, z1):
+        """(M, z0_dim), (M, z1_dim) -> (M, out_channels, size, size)."""
+        h = F.relu(self.bn0f(self.l0f(z1)))
+        if self.use_z0:
+            h = F.concat([F.relu(self.bn0s(self.l0s(z0))), h], axis=1)
+        h = F.reshape(h, (h.shape[0], self.ch, BOTTOM, BOTTOM))
+        for i in range(1, self.n_up + 1):
+            h = F.relu(self['bn{}'.format(i)](self['dc{}'.format(i)](h)))
+        return F.tanh(self['dc{}'.format(self.n_up + 1)](h))

@@ -1,0 +1,93 @@
+"""One training step of each objective (paper §4)."""
+import unittest
+
+import numpy
+
+import updaters  # noqa: F401  (compat before chainer)
+import chainer
+from models import Critic, VideoGenerator
+from updaters import (GANUpdater, NoConstraint, SingularValueClipping, WGANUpdater,
+                      make_optimizer)
+
+
+def tiny_setup(updater_class, constraint, noise_sigma=0.0, seed=0):
+    numpy.random.seed(seed)
+    gen = VideoGenerator.from_config(8, 8, 16, 16, 1, {'ch': 16}, {'ch': 16})
+    critic = Critic(1, 16, 16, ch=4, noise_sigma=noise_sigma)
+    data = [numpy.random.uniform(-1, 1, (1, 16, 16, 16)).astype(numpy.float32)
+            for _ in range(8)]
+    iterator = chainer.iterators.SerialIterator(data, 4)
+    spec = {'name': 'rmsprop', 'lr': 1e-3}
+    updater = updater_class(iterator, make_optimizer(spec, gen), make_optimizer(spec, critic),
+                            constraint, seed=seed)
+    return updater, gen, critic
+
+
+def params(link):
+    return {name: p.array.copy() for name, p in link.namedparams()}
+
+
+def run(updater, iterations):
+    """Run ``iterations`` updates; returns each iteration's observation."""
+    observations = []
+    for _ in range(iterations):
+        observation = {}
+        with chainer.reporter.Reporter().scope(observation):
+            updater.update()
+        observations.append({k: float(getattr(v, 'array', v)) for k, v in observation.items()})
+    return observations
+
+
+class TestWGANUpdater(unittest.TestCase):
+
+    def test_one_iteration_updates_every_network(self):
+        updater, gen, critic = tiny_setup(WGANUpdater, SingularValueClipping(5))
+        before = {'gen': params(gen), 'critic': params(critic)}
+        observation, = run(updater, 1)
+        for name, link in (('gen', gen), ('critic', critic)):
+            after = params(link)
+            changed = [k for k in after if not numpy.array_equal(after[k], before[name][k])]
+            weights = [k for k in after if k.endswith('/W')]
+            self.assertTrue(set(weights) <= set(changed), (name, set(weights) - set(changed)))
+        for key in ('loss_gen', 'loss_dis', 'critic_real', 'critic_fake'):
+            self.assertTrue(numpy.isfinite(observation[key]), key)
+        self.assertAlmostEqual(observation['loss_gen'], -observation['critic_fake'], places=5)
+        self.assertAlmostEqual(observation['loss_dis'],
+                               observation['critic_fake'] - observation['critic_real'], places=5)
+        self.assertNotIn('time_svc', observation)
+
+    def test_svc_after_every_fifth_iteration(self):
+        updater, gen, critic = tiny_setup(WGANUpdater, SingularValueClipping(5))
+        observations = run(updater, 5)
+        self.assertEqual([('time_svc' in o) for o in observations], [False] * 4 + [True])
+        self.assertGreater(observations[-1]['time_svc'], 0)
+        for name, param in critic.namedparams():
+            if param.ndim >= 2:
+                norm = numpy.linalg.norm(param.array.reshape(param.shape[0], -1), 2)
+                self.assertLessEqual(norm, 1 + 1e-5, name)
+
+    def test_same_seed_same_run(self):
+        results = []
+        for _ in range(2):
+            updater, gen, critic = tiny_setup(WGANUpdater, SingularValueClipping(2))
+            run(updater, 3)
+            results.append(params(gen))
+        for key in results[0]:
+            numpy.testing.assert_array_equal(results[0][key], results[1][key], key)
+
+
+class TestGANUpdater(unittest.TestCase):
+
+    def test_losses_are_cross_entropies(self):
+        updater, gen, critic = tiny_setup(GANUpdater, NoConstraint(), noise_sigma=0.3)
+        before = params(critic)
+        observation, = run(updater, 1)
+        self.assertGreater(observation['loss_dis'], 0)
+        self.assertGreater(observation['loss_gen'], 0)
+        self.assertNotEqual(params(critic)['/c1/W'].tolist(), before['/c1/W'].tolist())
+        # at initialisation D outputs ~0 logits: loss_dis ~ 2 log 2, loss_gen ~ log 2
+        self.assertLess(abs(observation['loss_dis'] - 2 * numpy.log(2)), 1.0)
+
+
+if __name__ == '__main__':
+    unittest.main()

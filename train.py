@@ -1,0 +1,161 @@
+#!/usr/bin/env python
+"""Train TGAN (paper §4): ``python train.py --dataset synthetic --gpu -1``.
+
+Parses arguments, resolves the config and wires dataset, models, updater and
+extensions together; see README for the presets and the result folder.
+"""
+import argparse
+import os
+import sys
+
+import matplotlib
+
+import chainer_compat  # noqa: F401  (before chainer)
+import config as config_lib
+from errors import UsageError
+
+matplotlib.use('Agg')
+
+import chainer  # noqa: E402
+import numpy  # noqa: E402
+import yaml  # noqa: E402
+from chainer.training import extensions as E  # noqa: E402
+
+import datasets  # noqa: E402
+import extensions  # noqa: E402
+import models  # noqa: E402
+import updaters  # noqa: E402
+
+REPORT = ['iteration', 'loss_gen', 'loss_dis', 'critic_real', 'critic_fake',
+          'time_svc', 'elapsed_time']
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--dataset', help='{} (default: the config\'s; with no --config, '
+                                     'also picks the preset <dataset>_svc)'.format(
+                                         ' | '.join(datasets.NAMES)))
+    p.add_argument('--config', help='preset name in configs/ or a YAML file')
+    p.add_argument('--gpu', type=int, default=-1, help='GPU id, -1 for CPU (default)')
+    p.add_argument('--data', help='folder of the dataset\'s files (default: data/<dataset>)')
+    p.add_argument('--out', help='result folder (default: results/<config>)')
+    p.add_argument('--batchsize', type=int)
+    p.add_argument('--iterations', type=int, help='stop after this many iterations')
+    p.add_argument('--seed', type=int)
+    p.add_argument('--resume', metavar='PATH',
+                   help='a trainer snapshot, or a result folder (its latest snapshot)')
+    p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
+                   help='override any config key, e.g. --set critic.ch=32 (repeatable)')
+    return p.parse_args(argv)
+
+
+def resolve_config(args):
+    """(config, result folder, snapshot to resume or None) from the arguments."""
+    if args.dataset is not None and args.dataset not in datasets.NAMES:
+        raise UsageError('unknown dataset {!r}: choose one of {}'.format(
+            args.dataset, ', '.join(datasets.NAMES)))
+    snapshot = None
+    if args.resume:
+        snapshot = args.resume
+        if os.path.isdir(snapshot):
+            snapshot = extensions.latest_snapshot(snapshot)
+            if snapshot is None:
+                raise UsageError('--resume {}: no snapshot_iter_*.npz in that folder'.format(
+                    args.resume))
+        elif not os.path.isfile(snapshot):
+            raise UsageError('--resume {}: no such file or folder'.format(args.resume))
+    preset = args.config
+    if preset is None and snapshot is not None:
+        preset = os.path.join(os.path.dirname(snapshot), 'config.yaml')
+    if preset is None:
+        preset = '{}_svc'.format(args.dataset or 'synthetic')
+    overrides = {key: getattr(args, key) for key in
+                 ('dataset', 'data', 'batchsize', 'iterations', 'seed')
+                 if getattr(args, key) is not None}
+    for item in args.set:
+        key, sep, value = item.partition('=')
+        if not sep:
+            raise UsageError('--set {!r}: expected KEY=VALUE'.format(item))
+        overrides[key] = yaml.safe_load(value)
+    config = config_lib.load(preset, overrides)
+    if config['data'] is None:
+        config['data'] = datasets.default_path(config['dataset'])
+    out = args.out or (os.path.dirname(snapshot) if snapshot else os.path.join(
+        'results', os.path.splitext(os.path.basename(preset))[0]))
+    return config, out, snapshot
+
+
+def get_device(gpu):
+    if gpu < 0:
+        return chainer.get_device('@numpy')
+    if not chainer.backends.cuda.available:
+        raise UsageError('--gpu {} needs CuPy and a CUDA GPU, which were not found: '
+                         'install CuPy (README "GPU") or use --gpu -1'.format(gpu))
+    return chainer.get_device('@cupy:{}'.format(gpu))
+
+
+def make_iterator(dataset, config):
+    order = chainer.iterators.ShuffleOrderSampler(numpy.random.RandomState(config['seed']))
+    if config['loader_processes'] > 0:
+        return chainer.iterators.MultiprocessIterator(
+            dataset, config['batchsize'], n_processes=config['loader_processes'],
+            order_sampler=order)
+    return chainer.iterators.SerialIterator(dataset, config['batchsize'], order_sampler=order)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    config, out, snapshot = resolve_config(args)
+    device = get_device(args.gpu)
+    dataset = datasets.make_dataset(
+        config['dataset'], config['data'], config['frames'], config['size'],
+        config['channels'], seed=config['seed'], **config['dataset_args'])
+
+    numpy.random.seed(config['seed'])  # weight initialisation
+    generator, critic = models.build_generator(config), models.build_critic(config)
+    generator.to_device(device)
+    critic.to_device(device)
+    updater = updaters.make_updater(config, make_iterator(dataset, config),
+                                    generator, critic, device)
+
+    stop = extensions.StopTrigger(config['iterations'])
+    trainer = chainer.training.Trainer(updater, stop, out=out)
+    display = (config['display_interval'], 'iteration')
+    trainer.extend(E.LogReport(trigger=display))
+    trainer.extend(E.PrintReport(REPORT), trigger=display)
+    trainer.extend(E.ProgressBar(training_length=stop.get_training_length(),
+                                 update_interval=max(1, config['display_interval'] // 10)))
+    trainer.extend(E.PlotReport(['loss_gen', 'loss_dis'], 'iteration', trigger=display,
+                                file_name='loss.png'))
+    trainer.extend(E.PlotReport(['critic_real', 'critic_fake'], 'iteration', trigger=display,
+                                file_name='critic.png'))
+    preview = extensions.Preview(generator, config['preview_videos'], config['seed'])
+    trainer.extend(preview, trigger=(config['preview_interval'], 'iteration'))
+    snapshots = extensions.Snapshot({
+        'temporal_generator': generator.temporal_generator,
+        'image_generator': generator.image_generator,
+        'critic': critic})
+    trainer.extend(snapshots, trigger=(config['snapshot_interval'], 'iteration'))
+
+    if snapshot is not None:
+        chainer.serializers.load_npz(snapshot, trainer)
+        print('resumed from {} at iteration {}'.format(snapshot, updater.iteration))
+    os.makedirs(out, exist_ok=True)
+    config_lib.save(config, os.path.join(out, 'config.yaml'))
+
+    stop.install()
+    trainer.run()
+    if snapshots.last_iteration != updater.iteration:  # always save the end of a run
+        preview(trainer)
+        snapshots(trainer)
+    print('{} at iteration {}; results in {}'.format(
+        'interrupted' if stop.interrupted else 'finished', updater.iteration, out))
+    return 0
+
+
+if __name__ == '__main__':
+    try:
+        sys.exit(main())
+    except UsageError as error:
+        print('error: {}'.format(error), file=sys.stderr)
+        sys.exit(2)

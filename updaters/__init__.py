@@ -1,0 +1,9 @@
+"""Training updates (paper §4): objectives as StandardUpdater subclasses,
+Lipschitz constraints as strategies they apply after the critic update."""
+import chainer_compat  # noqa: F401
+
+from updaters.constraints import (  # noqa: E402,F401
+    NoConstraint, SingularValueClipping, WeightClipping, make_constraint)
+from updaters.gan import GANUpdater  # noqa: E402,F401
+from updaters.wgan import WGANUpdater  # noqa: E402,F401
+from updaters.factory import make_optimizer, make_updater  # noqa: E402,F401

@@ -1,0 +1,36 @@
+"""Build optimizers and the updater from a resolved config."""
+import chainer
+
+from errors import UsageError
+from updaters.constraints import make_constraint
+from updaters.gan import GANUpdater
+from updaters.wgan import WGANUpdater
+
+OBJECTIVES = {'wgan': WGANUpdater, 'gan': GANUpdater}
+
+
+def make_optimizer(spec, model):
+    """RMSprop (the paper's, Chainer's alpha 0.99 / eps 1e-8) or Adam."""
+    name = spec['name']
+    if name == 'rmsprop':
+        optimizer = chainer.optimizers.RMSprop(lr=spec['lr'])
+    elif name == 'adam':
+        optimizer = chainer.optimizers.Adam(alpha=spec['lr'], beta1=spec['beta1'],
+                                            beta2=spec['beta2'])
+    else:
+        raise UsageError("unknown optimizer {!r}: choose 'rmsprop' or 'adam'".format(name))
+    optimizer.setup(model)
+    return optimizer
+
+
+def make_updater(config, iterator, generator, critic, device):
+    """The updater of ``config['objective']`` with its constraint."""
+    if config['objective'] not in OBJECTIVES:
+        raise UsageError("unknown objective {!r}: choose 'wgan' or 'gan'".format(
+            config['objective']))
+    constraint = make_constraint(config['constraint'], config['svc_every'],
+                                 config['clip_value'], config['svc_include_eps'])
+    return OBJECTIVES[config['objective']](
+        iterator, make_optimizer(config['optimizer'], generator),
+        make_optimizer(config['optimizer'], critic), constraint,
+        seed=config['seed'], device=device)

@@ -1,0 +1,24 @@
+"""The paper's normal-GAN baseline (paper §6, Table 4 "normal GAN")."""
+import chainer
+import chainer.functions as F
+
+from updaters.wgan import WGANUpdater
+
+
+class GANUpdater(WGANUpdater):
+    """Same step as :class:`WGANUpdater` with the sigmoid cross-entropy
+    objective of Goodfellow et al.; the critic is a discriminator whose logit
+    is D(x). The original adds Gaussian noise to the discriminator's
+    activations (``Critic(noise_sigma=0.3)``); no Lipschitz constraint."""
+
+    def loss_gen(self, gen, y_fake):
+        """Non-saturating generator loss: -E[log sigmoid(D(G(z)))]."""
+        loss = F.sum(F.softplus(-y_fake)) / len(y_fake)
+        chainer.report({'loss_gen': loss})
+        return loss
+
+    def loss_critic(self, critic, y_fake, y_real):
+        """-E[log sigmoid(D(x))] - E[log(1 - sigmoid(D(G(z))))]."""
+        loss = (F.sum(F.softplus(-y_real)) + F.sum(F.softplus(y_fake))) / len(y_fake)
+        chainer.report({'loss_dis': loss})
+        return loss

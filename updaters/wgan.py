@@ -1,0 +1,100 @@
+"""The paper's training step: WGAN objective with a Lipschitz constraint (paper §4)."""
+import time
+
+import chainer
+import chainer.functions as F
+import numpy
+from chainer.iterators import ShuffleOrderSampler
+
+
+class WGANUpdater(chainer.training.updaters.StandardUpdater):
+    """One generator update and one critic update per iteration, from one
+    forward pass (n_critic = 1, as in the original code), then the critic's
+    Lipschitz ``constraint`` (SVC, weight clipping or none).
+
+    Optimizers: ``gen`` (the VideoGenerator, i.e. G0 and G1) and ``critic``.
+    Reports ``loss_gen``, ``loss_dis``, the mean critic scores ``critic_real``
+    and ``critic_fake`` (collapse shows as both going to 0) and
+    ``time_<constraint>`` in seconds per application.
+
+    All randomness of a step comes from host RandomStates that are saved in
+    the trainer snapshot: ``self.rng`` (z0 and the critic noise seeds), the
+    iterator's shuffle order and a dataset's ``rng`` (random windows), so that
+    a resumed run continues exactly.
+    """
+
+    def __init__(self, iterator, gen_optimizer, critic_optimizer, constraint,
+                 seed=0, device=None):
+        super().__init__(iterator, {'gen': gen_optimizer, 'critic': critic_optimizer},
+                         device=device)
+        self.constraint = constraint
+        self.rng = numpy.random.RandomState(seed)
+
+    def loss_gen(self, gen, y_fake):
+        """WGAN generator loss: -E[D(G(z))]."""
+        loss = -F.sum(y_fake) / len(y_fake)
+        chainer.report({'loss_gen': loss})
+        return loss
+
+    def loss_critic(self, critic, y_fake, y_real):
+        """WGAN critic loss: E[D(G(z))] - E[D(x)]."""
+        loss = (F.sum(y_fake) - F.sum(y_real)) / len(y_fake)
+        chainer.report({'loss_dis': loss})
+        return loss
+
+    def _critic_noise(self, critic):
+        """A device RandomState for the critic's activation noise, seeded
+        from ``self.rng``; None when the critic adds no noise."""
+        if not critic.noise_sigma:
+            return None
+        return critic.xp.random.RandomState(int(self.rng.randint(2 ** 31)))
+
+    def update_core(self):
+        gen_optimizer = self.get_optimizer('gen')
+        critic_optimizer = self.get_optimizer('critic')
+        gen, critic = gen_optimizer.target, critic_optimizer.target
+
+        batch = self.get_iterator('main').next()
+        x_real = self.converter(batch, self.input_device)
+        x_fake = gen(gen.make_hidden(len(batch), self.rng))
+        noise = self._critic_noise(critic)
+        y_fake = critic(x_fake, noise)
+        y_real = critic(x_real, noise)
+        chainer.report({'critic_real': F.mean(y_real), 'critic_fake': F.mean(y_fake)})
+
+        gen_optimizer.update(self.loss_gen, gen, y_fake)
+        x_fake.unchain_backward()
+        critic_optimizer.update(self.loss_critic, critic, y_fake, y_real)
+
+        if self.constraint.applies(self.iteration + 1):
+            start = time.perf_counter()
+            self.constraint(critic)
+            _synchronize(critic.xp)
+            chainer.report({'time_' + self.constraint.name: time.perf_counter() - start})
+
+    def serialize(self, serializer):
+        super().serialize(serializer)
+        _serialize_random_state(serializer['rng'], self.rng)
+        for name, iterator in self._iterators.items():
+            sampler = getattr(iterator, 'order_sampler', None)
+            if isinstance(sampler, ShuffleOrderSampler):
+                _serialize_random_state(serializer['order_rng_' + name], sampler._random)
+            dataset_rng = getattr(iterator.dataset, 'rng', None)
+            if dataset_rng is not None:
+                _serialize_random_state(serializer['dataset_rng_' + name], dataset_rng)
+
+
+def _synchronize(xp):
+    """Wait for queued GPU work, so that a timing is the real one."""
+    if xp is not numpy:
+        xp.cuda.get_current_stream().synchronize()
+
+
+def _serialize_random_state(serializer, random_state):
+    """Save or restore a numpy RandomState through a Chainer serializer."""
+    kind, keys, pos, has_gauss, cached = random_state.get_state()
+    keys = serializer('keys', keys)
+    pos = serializer('pos', pos)
+    has_gauss = serializer('has_gauss', has_gauss)
+    cached = serializer('cached_gaussian', cached)
+    random_state.set_state((kind, keys, int(pos), int(has_gauss), float(cached)))
