@@ -24,7 +24,7 @@ DEFAULTS = {
     'z1_dim': 100,
     'temporal_generator': {'ch': 512, 'use_beta': False, 'init': 'default'},
     'image_generator': {'ch': 512, 'init': 'uniform', 'use_z0': True},
-    'critic': {'ch': 64, 'use_beta': False, 'init': 'default', 'noise_sigma': 0.0},
+    'critic': {'ch': 64, 'depth': None, 'use_beta': False, 'init': 'default', 'noise_sigma': 0.0},
     'objective': 'wgan',          # wgan | gan (the normal-GAN baseline)
     'constraint': 'svc',          # svc | clip | none
     'svc_every': 5,
@@ -66,6 +66,25 @@ def _read(path):
     return data
 
 
+def _typed(value, default, where, name):
+    """``value`` checked against the type of its default (an int is a valid
+    float; '5e-5', which YAML 1.1 reads as a string, is too)."""
+    if default is None or isinstance(default, dict):
+        return copy.deepcopy(value)
+    kind = type(default)
+    if kind is float and isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if type(value) is not kind:
+        raise UsageError('{}: {!r} must be {} {}, got {!r}'.format(
+            where, name, 'an' if kind is int else 'a', kind.__name__, value))
+    return value
+
+
 def _merge(base, update, where, prefix=''):
     for key, value in update.items():
         name = prefix + key
@@ -77,7 +96,7 @@ def _merge(base, update, where, prefix=''):
                 raise UsageError('{}: {!r} must be a mapping'.format(where, name))
             _merge(base[key], value, where, name + '.')
         else:
-            base[key] = copy.deepcopy(value)
+            base[key] = _typed(value, base[key], where, name)
 
 
 def load(name, overrides=None):

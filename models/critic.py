@@ -4,17 +4,20 @@ import chainer.functions as F
 import chainer.links as L
 
 from errors import UsageError
+from models import links
 from models.common import initializer, log2_int
 
 
 class Critic(chainer.Chain):
     """Scores a video (N, C, T, H, W) with one real number per video.
 
-    log2(T) 3-D convolutions (kernel 4, stride 2, pad 1) with LeakyReLU(0.2)
-    double the channels from ``ch`` and halve T, H and W, with BN (no beta by
-    default) after every convolution but the first; the (N, ch*2^(n-1), 1, h, w)
-    map is then scored by a Conv2D with an h x w kernel (the paper's "fully
-    connected" layer). Paper: C x 16 x 64 x 64 -> 64 -> 128 -> 256 -> 512 x 1 x 4 x 4 -> 1.
+    ``depth`` (default log2(T)) 3-D convolutions (kernel 4, stride 2, pad 1)
+    with LeakyReLU(0.2) double the channels from ``ch`` and halve T, H and W,
+    with BN (no beta by default) after every convolution but the first; each
+    of the t remaining time steps of the (N, ch*2^(depth-1), t, h, w) map is
+    scored by a Conv2D with an h x w kernel (the paper's "fully connected"
+    layer, applied as in the original's reshape) and the t scores are averaged.
+    Paper: C x 16 x 64 x 64 -> 64 -> 128 -> 256 -> 512 x 1 x 4 x 4 -> 1.
 
     ``noise_sigma > 0`` adds Gaussian noise to the activations while training,
     as in the original's normal-GAN critic; the caller passes the random
@@ -22,24 +25,25 @@ class Critic(chainer.Chain):
     Link names are the original's (``c0..``, ``bn0..``; ``bn0`` exists but is unused).
     """
 
-    def __init__(self, in_channels=3, frames=16, size=64, ch=64,
+    def __init__(self, in_channels=3, frames=16, size=64, ch=64, depth=None,
                  use_beta=False, init='default', noise_sigma=0.0):
         super().__init__()
-        self.n_conv = log2_int(frames, 'frames')
+        self.n_conv = log2_int(frames, 'frames') if depth is None else depth
         top = size >> self.n_conv
-        if top < 1 or top << self.n_conv != size:
-            raise UsageError('size {} must be a multiple of 2**log2(frames) = {}'.format(
-                size, 2 ** self.n_conv))
+        if not 1 <= self.n_conv <= log2_int(frames, 'frames') or top << self.n_conv != size:
+            raise UsageError('critic depth {} does not fit {} frames of {}x{}: T, H and W '
+                             'must stay whole numbers when halved {} times'.format(
+                                 self.n_conv, frames, size, size, self.n_conv))
         self.noise_sigma = noise_sigma
         w = initializer(init)
         with self.init_scope():
             for i in range(self.n_conv):
                 c_in = in_channels if i == 0 else ch << (i - 1)
                 setattr(self, 'c{}'.format(i),
-                        L.ConvolutionND(3, c_in, ch << i, 4, 2, 1, initialW=w))
+                        links.ConvolutionND(3, c_in, ch << i, 4, 2, 1, initialW=w))
                 setattr(self, 'bn{}'.format(i),
                         L.BatchNormalization(ch << i, use_beta=use_beta))
-            setattr(self, 'c{}'.format(self.n_conv), L.Convolution2D(
+            setattr(self, 'c{}'.format(self.n_conv), links.Convolution2D(
                 ch << (self.n_conv - 1), 1, top, 1, 0, initialW=w))
 
     def _noisy(self, h, noise):
@@ -55,6 +59,7 @@ class Critic(chainer.Chain):
             if i > 0:
                 h = self['bn{}'.format(i)](h)
             h = F.leaky_relu(self._noisy(h, noise), 0.2)
-        n, c, _, height, width = h.shape
-        h = self['c{}'.format(self.n_conv)](F.reshape(h, (n, c, height, width)))
-        return F.reshape(h, (n,))
+        n, c, t, height, width = h.shape
+        h = F.reshape(F.transpose(h, (0, 2, 1, 3, 4)), (n * t, c, height, width))
+        h = self['c{}'.format(self.n_conv)](h)
+        return F.mean(F.reshape(h, (n, t)), axis=1)

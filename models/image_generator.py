@@ -3,6 +3,7 @@ import chainer
 import chainer.functions as F
 import chainer.links as L
 
+from models import links
 from models.common import initializer, log2_int
 
 BOTTOM = 4  # spatial size of the first feature map
@@ -38,10 +39,10 @@ class ImageGenerator(chainer.Chain):
                                 initialW=w, nobias=True)
             self.bn0f = L.BatchNormalization(half if use_z0 else 2 * half)
             for i in range(1, self.n_up + 1):
-                setattr(self, 'dc{}'.format(i), L.Deconvolution2D(
+                setattr(self, 'dc{}'.format(i), links.Deconvolution2D(
                     ch >> (i - 1), ch >> i, 4, 2, 1, initialW=w, nobias=True))
                 setattr(self, 'bn{}'.format(i), L.BatchNormalization(ch >> i))
-            setattr(self, 'dc{}'.format(self.n_up + 1), L.Deconvolution2D(
+            setattr(self, 'dc{}'.format(self.n_up + 1), links.Deconvolution2D(
                 ch >> self.n_up, out_channels, 3, 1, 1, initialW=w))
 
     def forward(self, z0, z1):

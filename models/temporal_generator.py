@@ -3,6 +3,7 @@ import chainer
 import chainer.functions as F
 import chainer.links as L
 
+from models import links
 from models.common import initializer, log2_int
 
 
@@ -25,11 +26,11 @@ class TemporalGenerator(chainer.Chain):
         widths = [max(ch >> i, ch // 4) for i in range(self.n_layers)]
         w = initializer(init)
         with self.init_scope():
-            self.dc0 = L.DeconvolutionND(1, z0_dim, widths[0], 1, 1, 0, initialW=w)
+            self.dc0 = links.DeconvolutionND(1, z0_dim, widths[0], 1, 1, 0, initialW=w)
             for i in range(1, self.n_layers + 1):
                 out = widths[i] if i < self.n_layers else z1_dim
                 setattr(self, 'dc{}'.format(i),
-                        L.DeconvolutionND(1, widths[i - 1], out, 4, 2, 1, initialW=w))
+                        links.DeconvolutionND(1, widths[i - 1], out, 4, 2, 1, initialW=w))
             for i, width in enumerate(widths):
                 setattr(self, 'bn{}'.format(i),
                         L.BatchNormalization(width, use_beta=use_beta))

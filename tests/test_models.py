@@ -93,6 +93,20 @@ class TestVariants(unittest.TestCase):
             self.assertEqual(critic(video).shape, (2,))
         self.assertEqual(critic.c4.W.shape, (1, 256, 2, 2))
 
+    def test_shallower_critic_averages_over_time(self):
+        critic = Critic(1, 16, 32, ch=8, depth=3)
+        self.assertEqual(critic.c3.W.shape, (1, 32, 4, 4))   # scores each of 2 time steps
+        self.assertFalse(hasattr(critic, 'c4'))
+        x = numpy.random.RandomState(0).uniform(-1, 1, (3, 1, 16, 32, 32)).astype(numpy.float32)
+        with chainer.using_config('train', False), chainer.no_backprop_mode():
+            score = critic(x).array
+            h = x
+            for i in range(3):
+                h = critic['c{}'.format(i)](h)
+                h = chainer.functions.leaky_relu(critic['bn{}'.format(i)](h) if i else h, 0.2)
+            per_step = [critic.c3(h.array[:, :, t]).array.reshape(3) for t in range(2)]
+        numpy.testing.assert_allclose(score, numpy.mean(per_step, axis=0), rtol=1e-5, atol=1e-6)
+
     def test_image_generator_without_z0(self):
         g1 = ImageGenerator(100, 100, 1, 16, ch=32, use_z0=False)
         self.assertFalse(hasattr(g1, 'l0s'))
@@ -107,6 +121,8 @@ class TestVariants(unittest.TestCase):
             TemporalGenerator(frames=12)
         with self.assertRaises(UsageError):
             Critic(frames=16, size=24)
+        with self.assertRaisesRegex(UsageError, 'critic depth 5'):
+            Critic(frames=16, size=64, depth=5)
 
     def test_critic_noise_only_with_a_source_and_in_training(self):
         critic = Critic(1, 16, 16, ch=4, noise_sigma=0.3)

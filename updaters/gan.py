@@ -11,13 +11,13 @@ class GANUpdater(WGANUpdater):
     is D(x). The original adds Gaussian noise to the discriminator's
     activations (``Critic(noise_sigma=0.3)``); no Lipschitz constraint."""
 
-    def loss_gen(self, gen, y_fake):
+    def loss_gen(self, y_fake):
         """Non-saturating generator loss: -E[log sigmoid(D(G(z)))]."""
         loss = F.sum(F.softplus(-y_fake)) / len(y_fake)
         chainer.report({'loss_gen': loss})
         return loss
 
-    def loss_critic(self, critic, y_fake, y_real):
+    def loss_critic(self, y_fake, y_real):
         """-E[log sigmoid(D(x))] - E[log(1 - sigmoid(D(G(z))))]."""
         loss = (F.sum(F.softplus(-y_real)) + F.sum(F.softplus(y_fake))) / len(y_fake)
         chainer.report({'loss_dis': loss})

@@ -30,13 +30,13 @@ class WGANUpdater(chainer.training.updaters.StandardUpdater):
         self.constraint = constraint
         self.rng = numpy.random.RandomState(seed)
 
-    def loss_gen(self, gen, y_fake):
+    def loss_gen(self, y_fake):
         """WGAN generator loss: -E[D(G(z))]."""
         loss = -F.sum(y_fake) / len(y_fake)
         chainer.report({'loss_gen': loss})
         return loss
 
-    def loss_critic(self, critic, y_fake, y_real):
+    def loss_critic(self, y_fake, y_real):
         """WGAN critic loss: E[D(G(z))] - E[D(x)]."""
         loss = (F.sum(y_fake) - F.sum(y_real)) / len(y_fake)
         chainer.report({'loss_dis': loss})
@@ -62,9 +62,9 @@ class WGANUpdater(chainer.training.updaters.StandardUpdater):
         y_real = critic(x_real, noise)
         chainer.report({'critic_real': F.mean(y_real), 'critic_fake': F.mean(y_fake)})
 
-        gen_optimizer.update(self.loss_gen, gen, y_fake)
+        _step(gen_optimizer, self.loss_gen(y_fake))
         x_fake.unchain_backward()
-        critic_optimizer.update(self.loss_critic, critic, y_fake, y_real)
+        _step(critic_optimizer, self.loss_critic(y_fake, y_real))
 
         if self.constraint.applies(self.iteration + 1):
             start = time.perf_counter()
@@ -82,6 +82,17 @@ class WGANUpdater(chainer.training.updaters.StandardUpdater):
             dataset_rng = getattr(iterator.dataset, 'rng', None)
             if dataset_rng is not None:
                 _serialize_random_state(serializer['dataset_rng_' + name], dataset_rng)
+
+
+def _step(optimizer, loss):
+    """Update ``optimizer.target`` from ``loss``, computing the gradients of
+    its own parameters only: ``chainer.grad`` prunes the rest of the graph
+    (the critic's weight gradients in the generator step, the gradient
+    w.r.t. the fake video in the critic step)."""
+    params = list(optimizer.target.params())
+    for param, grad in zip(params, chainer.grad([loss], params)):
+        param.grad = None if grad is None else grad.array
+    optimizer.update()
 
 
 def _synchronize(xp):

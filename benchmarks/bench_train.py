@@ -1,0 +1,113 @@
+#!/usr/bin/env python
+"""Seconds per training iteration and per SVC step at the paper configuration.
+
+Paper configuration (DESIGN §1-2): batch 32, 16x64x64 RGB, z0/z1 100, G1
+conv_ch 512, critic mid_ch 64, RMSprop 5e-5; one iteration = one generator
+and one critic update; SVC every 5 iterations, timed on its own here.
+Random clips stand in for data, so only the network and update are timed.
+
+    python benchmarks/bench_train.py [--gpu 0] [--batch 32] [--iters 2] [--profile]
+"""
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import chainer_compat  # noqa: E402,F401
+import chainer  # noqa: E402
+import numpy  # noqa: E402
+
+import config as config_lib  # noqa: E402
+import models  # noqa: E402
+import updaters  # noqa: E402
+from updaters.svc import singular_value_clipping  # noqa: E402
+
+
+def synchronize(xp):
+    if xp is not numpy:
+        xp.cuda.get_current_stream().synchronize()
+
+
+def build(args):
+    config = config_lib.load('ucf101_svc', {'batchsize': args.batch, 'constraint': 'none'})
+    device = chainer.get_device('@cupy:{}'.format(args.gpu) if args.gpu >= 0 else '@numpy')
+    numpy.random.seed(0)
+    generator, critic = models.build_generator(config), models.build_critic(config)
+    generator.to_device(device)
+    critic.to_device(device)
+    shape = (config['channels'], config['frames'], config['size'], config['size'])
+    clips = [numpy.random.uniform(-1, 1, shape).astype(numpy.float32)
+             for _ in range(args.batch)]
+    iterator = chainer.iterators.SerialIterator(clips, args.batch)
+    # the constraint is off above: SVC is timed on its own below
+    updater = updaters.make_updater(config, iterator, generator, critic, device)
+    return updater, critic
+
+
+def timed(fn, xp, reps):
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        synchronize(xp)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def blas():
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return 'unknown'
+    return ', '.join('{internal_api} {version} {architecture} x{num_threads}'.format(**i)
+                     for i in threadpool_info() if i['user_api'] == 'blas')
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--gpu', type=int, default=-1)
+    p.add_argument('--batch', type=int, default=32)
+    p.add_argument('--warmup', type=int, default=1)
+    p.add_argument('--iters', type=int, default=2)
+    p.add_argument('--svc-reps', type=int, default=5)
+    p.add_argument('--profile', action='store_true', help='cProfile one more iteration')
+    p.add_argument('--json', help='also write the numbers to this file')
+    args = p.parse_args()
+
+    updater, critic = build(args)
+    xp = critic.xp
+    print('device: {}  blas: {}  batch: {}'.format(
+        'GPU {}'.format(args.gpu) if args.gpu >= 0 else 'CPU', blas(), args.batch))
+    timed(updater.update, xp, args.warmup)
+    iteration = timed(updater.update, xp, args.iters)
+    svc = timed(lambda: singular_value_clipping(critic), xp, args.svc_reps)
+    result = {'batch': args.batch, 'seconds_per_iteration': statistics.median(iteration),
+              'iterations': iteration, 'seconds_per_svc': statistics.median(svc), 'svc': svc}
+    print('seconds per iteration: {:.3f} (median of {})'.format(
+        result['seconds_per_iteration'], ', '.join('{:.3f}'.format(t) for t in iteration)))
+    print('seconds per SVC step:  {:.3f} (median of {}); per iteration at every 5: {:.3f}'.format(
+        result['seconds_per_svc'], len(svc), result['seconds_per_svc'] / 5))
+
+    if args.profile:
+        profile = cProfile.Profile()
+        profile.enable()
+        updater.update()
+        synchronize(xp)
+        profile.disable()
+        text = io.StringIO()
+        pstats.Stats(profile, stream=text).sort_stats('tottime').print_stats(15)
+        print(text.getvalue())
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(result, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,1 @@
+"""Custom Chainer functions (fast CPU convolutions)."""

@@ -1,0 +1,556 @@
+"""N-dimensional convolution and deconvolution as Chainer FunctionNodes.
+
+Same semantics as ``chainer.functions.convolution_nd`` / ``deconvolution_nd``
+(no ``cover_all``, dilation or groups), built for CPU speed and written with
+array-module generic operations only (numpy or cupy).
+
+Each input is copied once into a zero-padded "grid" (s_1..s_N, C, t_1, N,
+t_2..t_N): the image split by stride phase r, ``g[r, c, t, n] =
+x[n, c, s*t + r - pad]``, with the batch after the first spatial axis (so
+that axis needs no spare cells). Kernel offset ``s*m + r`` is phase r shifted
+by m, and over the flattened (t_1, N, t_2..) cells a shift is a constant
+offset, so each kernel tap m of all phases and channels is a plain 2-D view
+(S*C, cells) that BLAS reads in place. Results at the spare cells (t_i beyond
+the output) are garbage and never read.
+
+* Convolution (and its weight gradient): one GEMM per tap on those views,
+  summed, or, where a rough cost model (fitted with
+  benchmarks/bench_convolution.py) says it is cheaper, one copy of the views
+  into a compact column matrix in W's own (C, k...) order and one GEMM.
+  The grid or column matrix is kept for the weight gradient.
+* Deconvolution: one GEMM of W with the input grid, then per tap one add of
+  its (S*O, cells) slab, shifted, into the output grid (``ceil(k/s)^N`` adds
+  over long rows instead of ``k^N`` small strided ones); or, when the output
+  has many more rows than the input, the equivalent stride-1 "sub-pixel"
+  convolution of the input that gives all S phases at once.
+
+Kernels with ``k % s != 0`` are zero-padded to a multiple of ``s``.
+Backward passes are built from these nodes, so they are differentiable.
+"""
+import itertools
+
+import chainer_compat  # noqa: F401
+import chainer
+from chainer import backend
+from chainer import function_node
+from chainer.utils import type_check
+
+
+def _as_tuple(value, ndim):
+    if isinstance(value, int):
+        return (value,) * ndim
+    value = tuple(value)
+    assert len(value) == ndim
+    return value
+
+
+def _interleave(a, b):
+    return tuple(v for pair in zip(a, b) for v in pair)
+
+
+def _prod(values):
+    result = 1
+    for v in values:
+        result *= v
+    return result
+
+
+def _spatial(values, batch=slice(None), batch_first=False):
+    """Spatial values in a grid's axis order: (v_1, batch, v_2..v_N), or
+    (batch, v_1..v_N) for a batch-first grid."""
+    if batch_first:
+        return (batch,) + tuple(values)
+    return tuple(values[:1]) + (batch,) + tuple(values[1:])
+
+
+def _channels_first(a, batch_first=False):
+    """View (N, C, D_1, D_2...) as (C, D_1, N, D_2...) or (C, N, D...)."""
+    if batch_first:
+        return a.swapaxes(0, 1)
+    return a.transpose((1, 2, 0) + tuple(range(3, a.ndim)))
+
+
+def _taps(ksize, stride):
+    """Kernel taps per phase, ``ceil(k / s)``, for each dimension."""
+    return tuple(-(-k // s) for k, s in zip(ksize, stride))
+
+
+def _pad_kernel(W, stride):
+    """Zero-pad W's kernel dimensions at the end to ``taps * stride``."""
+    ksize = W.shape[2:]
+    padded = tuple(m * s for m, s in zip(_taps(ksize, stride), stride))
+    if padded == ksize:
+        return W
+    xp = backend.get_array_module(W)
+    out = xp.zeros(W.shape[:2] + padded, W.dtype)
+    out[(slice(None),) * 2 + tuple(slice(k) for k in ksize)] = W
+    return out
+
+
+def _phases(size, stride, pad, grid):
+    """For each phase r: r, the slices of an image of spatial ``size`` and
+    the slices of ``grid`` that hold the same elements
+    (``d + pad = s*t + r``); phases without elements are skipped."""
+    for r in itertools.product(*[range(s) for s in stride]):
+        image, cells = [], []
+        for d, s, p, a, ri in zip(size, stride, pad, grid, r):
+            t0 = max(0, -((ri - p) // s))
+            t1 = min(a, (d - 1 + p - ri) // s + 1)
+            if t1 <= t0:
+                break
+            start = s * t0 + ri - p
+            image.append(slice(start, start + s * (t1 - t0 - 1) + 1, s))
+            cells.append(slice(t0, t1))
+        else:
+            yield r, tuple(image), tuple(cells)
+
+
+# Layout copies go through the batch in chunks of about this many bytes, so
+# that the scattered side of each copy stays in cache (measured: 2-3x
+# faster on large batches).
+_CHUNK_BYTES = 1 << 18
+
+
+def _batch_chunks(a):
+    """Slices of the batch axis of ``a`` (N, ...) of ~_CHUNK_BYTES each."""
+    n = a.shape[0]
+    step = max(1, _CHUNK_BYTES * n // max(1, a.nbytes))
+    return [slice(i, i + step) for i in range(0, n, step)]
+
+
+def _to_grid(x, stride, pad, grid, batch_first=False):
+    """(N, C, D...) -> zero-filled grid (s..., C, t_1, N, t_2..t_N), or
+    (s..., C, N, t_1..t_N) if ``batch_first``."""
+    xp = backend.get_array_module(x)
+    n, c, size = x.shape[0], x.shape[1], x.shape[2:]
+    g = xp.zeros(stride + (c,) + _spatial(grid, n, batch_first), x.dtype)
+    x_view = _channels_first(x, batch_first)
+    phases = list(_phases(size, stride, pad, grid))
+    for batch in _batch_chunks(x):
+        for r, image, cells in phases:
+            g[r + (slice(None),) + _spatial(cells, batch, batch_first)] = (
+                x_view[(slice(None),) + _spatial(image, batch, batch_first)])
+    return g
+
+
+def _from_grid(g, pad, size, b=None, batch_first=False):
+    """Grid (s..., C, t_1, N, t_2..t_N) or batch-first grid (s..., C, N,
+    t_1..t_N) -> (N, C, *size), plus bias b."""
+    xp = backend.get_array_module(g)
+    ndim = len(size)
+    stride, c = g.shape[:ndim], g.shape[ndim]
+    cells = g.shape[ndim + 1:]
+    n = cells[0 if batch_first else 1]
+    grid = cells[1:] if batch_first else cells[:1] + cells[2:]
+    y = xp.empty((n, c) + size, g.dtype)
+    if b is not None:
+        b = b.reshape((c,) + (1,) * (ndim + 1))
+    y_view = _channels_first(y, batch_first)
+    phases = list(_phases(size, stride, pad, grid))
+    for batch in _batch_chunks(y):
+        for r, image, cells in phases:
+            part = g[r + (slice(None),) + _spatial(cells, batch, batch_first)]
+            out = y_view[(slice(None),) + _spatial(image, batch, batch_first)]
+            if b is None:
+                out[...] = part
+            else:
+                xp.add(part, b, out=out)
+    return y
+
+
+def _cell_steps(n, grid):
+    """Flat cell step of each spatial dimension in a (t_1, N, t_2..) grid."""
+    return (n * _prod(grid[1:]),) + tuple(
+        _prod(grid[i + 1:]) for i in range(1, len(grid)))
+
+
+def _tap_offsets(taps, n, grid):
+    """Flat cell offset of each tap m (C order) in a (t_1, N, t_2..) grid."""
+    steps = _cell_steps(n, grid)
+    return [sum(m_i * step for m_i, step in zip(m, steps))
+            for m in itertools.product(*[range(t) for t in taps])]
+
+
+def _tap_matrices(W, stride):
+    """W (O, C, k...) -> (T, O, S*C): per tap m the weights of the kernel
+    offsets ``s*m + r``, columns in the grid's (r, C) row order."""
+    xp = backend.get_array_module(W)
+    ndim = len(stride)
+    W = _pad_kernel(W, stride)
+    o, c = W.shape[:2]
+    taps = _taps(W.shape[2:], stride)
+    W = W.reshape((o, c) + _interleave(taps, stride)).transpose(
+        tuple(range(2, 2 + 2 * ndim, 2)) + (0,)
+        + tuple(range(3, 3 + 2 * ndim, 2)) + (1,))
+    return xp.ascontiguousarray(W).reshape(_prod(taps), o, -1)
+
+
+def _from_tap_gradients(gWt, ksize, stride):
+    """(T, S*C, O) per-tap weight gradients, rows in the grid's (r, C)
+    order -> (O, C, *ksize)."""
+    xp = backend.get_array_module(gWt)
+    ndim = len(stride)
+    taps = _taps(ksize, stride)
+    gW = gWt.reshape(taps + stride + (-1, gWt.shape[2])).transpose(
+        (2 * ndim + 1, 2 * ndim)
+        + _interleave(range(ndim), range(ndim, 2 * ndim)))
+    gW = gW.reshape(gW.shape[:2] + tuple(m * s for m, s in zip(taps, stride)))
+    return xp.ascontiguousarray(
+        gW[(slice(None),) * 2 + tuple(slice(k) for k in ksize)])
+
+
+def _im2col(g, taps, outsize):
+    """Grid -> compact column matrix (C * K, N * P) with batch-first cells
+    (N, o_1..o_N), rows in W's (C, k...) order (kernel padded to
+    ``taps * stride``)."""
+    xp = backend.get_array_module(g)
+    ndim = len(taps)
+    stride, c, n = g.shape[:ndim], g.shape[ndim], g.shape[ndim + 2]
+    steps = g.strides
+    cell_steps = steps[ndim + 1:ndim + 2] + steps[ndim + 3:]
+    view = xp.lib.stride_tricks.as_strided(
+        g, (c,) + _interleave(taps, stride) + (n,) + outsize,
+        steps[ndim:ndim + 1] + _interleave(cell_steps, steps[:ndim])
+        + (steps[ndim + 2],) + cell_steps)
+    return xp.ascontiguousarray(view).reshape(
+        c * _prod(taps) * _prod(stride), -1)
+
+
+def _subpixel_weight(W, stride):
+    """Deconvolution weight (C, O, k...) -> weight (S*O, C, taps...) of the
+    stride-1 convolution of the input (padded by taps - 1) whose output is
+    the deconvolution's phase grid."""
+    xp = backend.get_array_module(W)
+    ndim = len(stride)
+    W = _pad_kernel(W, stride)
+    c, o = W.shape[:2]
+    taps = _taps(W.shape[2:], stride)
+    W = W.reshape((c, o) + _interleave(taps, stride))[
+        (slice(None),) * 2 + (slice(None, None, -1), slice(None)) * ndim]
+    W = W.transpose(tuple(range(3, 3 + 2 * ndim, 2)) + (1, 0)
+                    + tuple(range(2, 2 + 2 * ndim, 2)))
+    return xp.ascontiguousarray(W).reshape((-1, c) + taps)
+
+
+# Rough costs in multiply-adds: copying or summing one element costs about
+# _MOVE multiply-adds of a large GEMM, and GEMMs with a small dimension are
+# slower (fitted on the shapes of benchmarks/bench_convolution.py with
+# numpy's 2-thread AVX-512 OpenBLAS).
+_MOVE = 37
+
+
+def _gemm(m, k):
+    """Relative cost of one multiply-add in an (m, k) @ (k, many) GEMM."""
+    return 1 + 16 / min(m, k)
+
+
+def _layout(n, outsize, taps):
+    """Grid, tap offsets and per-tap GEMM width (cells whose tap views
+    stay inside the grid) of a convolution giving ``outsize``."""
+    grid = tuple(o + m - 1 for o, m in zip(outsize, taps))
+    offsets = _tap_offsets(taps, n, grid)
+    return grid, offsets, n * _prod(grid) - offsets[-1]
+
+
+def _per_tap_cost(rows, c_out, width):
+    """Per-tap GEMMs, each reading a grid view of ``rows`` rows and summed
+    into c_out rows, with W regrouped per tap; the cost of one tap."""
+    return (width * (c_out * (rows * _gemm(c_out, rows) + _MOVE)
+                     + rows * _MOVE / 4)
+            + 2 * _MOVE * c_out * rows)
+
+
+def _column_cost(rows, c_out, cells, inner):
+    """One GEMM on a compact column matrix copied from the grid in runs of
+    ``inner`` elements; the cost of one tap."""
+    return cells * rows * (
+        c_out * _gemm(c_out, rows) + _MOVE + 8 * _MOVE / inner)
+
+
+def _use_taps(g, c_out, outsize, width):
+    """Whether per-tap GEMMs on grid g beat a column matrix."""
+    ndim = len(outsize)
+    rows = _prod(g.shape[:ndim + 1])
+    return _per_tap_cost(rows, c_out, width) < _column_cost(
+        rows, c_out, g.shape[ndim + 2] * _prod(outsize), outsize[-1])
+
+
+def _prepare(x, ksize, stride, pad, outsize, c_out):
+    """What convolving x into c_out channels of ``outsize`` (and the weight
+    gradient of that) reads: x's grid for per-tap GEMMs or, when cheaper,
+    its compact column matrix. A pair (grid, columns), one of them None."""
+    taps = _taps(ksize, stride)
+    grid, _, width = _layout(x.shape[0], outsize, taps)
+    g = _to_grid(x, stride, pad, grid)
+    if _use_taps(g, c_out, outsize, width):
+        return g, None
+    return None, _im2col(g, taps, outsize)
+
+
+def _convolve(prepared, W, stride, n, outsize):
+    """Convolution without bias of a ``_prepare``d input of batch n: a grid
+    (1..., O, cells) and whether it is batch-first."""
+    grid_x, columns = prepared
+    ndim, c_out = len(outsize), W.shape[0]
+    one = (1,) * ndim
+    if columns is not None:
+        y = _pad_kernel(W, stride).reshape(c_out, -1) @ columns
+        return y.reshape(one + (c_out, n) + outsize), True
+    xp = backend.get_array_module(grid_x)
+    grid, offsets, width = _layout(n, outsize, _taps(W.shape[2:], stride))
+    g = grid_x.reshape(-1, n * _prod(grid))
+    y = xp.empty((c_out, g.shape[1]), g.dtype)
+    part = xp.empty((c_out, width), g.dtype)
+    for i, Wt in enumerate(_tap_matrices(W, stride)):
+        view = g[:, offsets[i]:offsets[i] + width]
+        if i == 0:
+            xp.matmul(Wt, view, out=y[:, :width])
+        else:
+            y[:, :width] += xp.matmul(Wt, view, out=part)
+    return y.reshape(one + (c_out,) + _spatial(grid, n)), False
+
+
+def _correlate(prepared, gy, ksize, stride):
+    """Weight gradient (O, C, *ksize) of a convolution of a ``_prepare``d
+    input giving gy (N, O, ...)."""
+    grid_x, columns = prepared
+    xp = backend.get_array_module(gy)
+    n, c_out, outsize = gy.shape[0], gy.shape[1], gy.shape[2:]
+    ndim, one, zero = len(ksize), (1,) * len(ksize), (0,) * len(ksize)
+    taps = _taps(ksize, stride)
+    if columns is not None:
+        gy = _to_grid(gy, one, zero, outsize, True).reshape(c_out, -1)
+        gW = (gy @ columns.T).reshape(
+            (c_out, -1) + tuple(m * s for m, s in zip(taps, stride)))
+        return xp.ascontiguousarray(
+            gW[(slice(None),) * 2 + tuple(slice(k) for k in ksize)])
+    grid, offsets, width = _layout(n, outsize, taps)
+    g = grid_x.reshape(-1, n * _prod(grid))
+    gy = _to_grid(gy, one, zero, grid).reshape(c_out, -1)
+    gWt = xp.empty((len(offsets), g.shape[0], c_out), g.dtype)
+    for i, offset in enumerate(offsets):
+        xp.matmul(g[:, offset:offset + width], gy[:, :width].T, out=gWt[i])
+    return _from_tap_gradients(gWt, ksize, stride)
+
+
+def _use_subpixel(c_in, rows, n, taps, grid, width):
+    """Whether the sub-pixel convolution (into ``rows`` = S*O rows) beats
+    one GEMM into the T*S*O rows of all taps plus their shifted adds."""
+    sub_cost = min(
+        _per_tap_cost(c_in, rows, _layout(n, grid, taps)[2]),
+        _column_cost(c_in, rows, n * _prod(grid), grid[-1]))
+    return sub_cost < width * rows * (c_in * _gemm(rows, c_in) + 2 * _MOVE)
+
+
+def _transpose_convolve(x, W, stride, pad, outsize):
+    """Deconvolution without bias: a grid (s..., O, cells) and whether it
+    is batch-first.
+
+    Either one GEMM of W with the input grid, whose per-tap results are
+    added, shifted, into the output grid, or (cheaper when the output has
+    many more rows S*O than the input) the equivalent stride-1 convolution
+    of the input with a regrouped "sub-pixel" weight."""
+    xp = backend.get_array_module(x)
+    n, size, ndim = x.shape[0], x.shape[2:], len(stride)
+    c_in, c_out = W.shape[:2]
+    rows = _prod(stride) * c_out
+    taps = _taps(W.shape[2:], stride)
+    # Room for the spill-over of the last input cell and for the output.
+    grid = tuple(max(d + m - 1, -(-(p + o) // s))
+                 for d, m, s, p, o in zip(size, taps, stride, pad, outsize))
+    offsets = _tap_offsets(taps, n, grid)
+    width = n * _prod(grid) - offsets[-1]
+    if _use_subpixel(c_in, rows, n, taps, grid, width):
+        W = _subpixel_weight(W, stride)
+        one, pad = (1,) * ndim, tuple(m - 1 for m in taps)
+        g, batch_first = _convolve(
+            _prepare(x, W.shape[2:], one, pad, grid, W.shape[0]), W, one, n,
+            grid)
+        return g.reshape(stride + (c_out,) + g.shape[ndim + 1:]), batch_first
+    xg = _to_grid(x, (1,) * ndim, (0,) * ndim, grid).reshape(c_in, -1)
+    W = _pad_kernel(W, stride)
+    col = W.reshape(c_in, -1).T @ xg[:, :width]
+    col = col.reshape((c_out,) + _interleave(taps, stride) + (width,))
+    g = xp.zeros(stride + (c_out, xg.shape[1]), x.dtype)
+    g_by_channel = g.transpose((ndim,) + tuple(range(ndim)) + (ndim + 1,))
+    every = (slice(None),) * ndim
+    for m, offset in zip(itertools.product(*[range(t) for t in taps]),
+                         offsets):
+        g_by_channel[..., offset:offset + width] += col[
+            (slice(None),) + _interleave(m, every)]
+    return g.reshape(stride + (c_out,) + _spatial(grid, n)), False
+
+
+def _conv_outsize(size, ksize, stride, pad):
+    return tuple((d + 2 * p - k) // s + 1
+                 for d, k, s, p in zip(size, ksize, stride, pad))
+
+
+def _deconv_outsize(size, ksize, stride, pad):
+    return tuple(s * (d - 1) + k - 2 * p
+                 for d, k, s, p in zip(size, ksize, stride, pad))
+
+
+def _check_types(in_types, ndim, w_in_axis):
+    n_in = in_types.size()
+    type_check.expect(2 <= n_in, n_in <= 3)
+    x_type, w_type = in_types[:2]
+    type_check.expect(
+        x_type.dtype.kind == 'f',
+        w_type.dtype == x_type.dtype,
+        x_type.ndim == ndim + 2,
+        w_type.ndim == ndim + 2,
+        x_type.shape[1] == w_type.shape[w_in_axis],
+    )
+    if type_check.eval(n_in) == 3:
+        b_type = in_types[2]
+        type_check.expect(
+            b_type.dtype == x_type.dtype,
+            b_type.ndim == 1,
+            b_type.shape[0] == w_type.shape[1 - w_in_axis],
+        )
+
+
+def _grad_bias(gy):
+    return chainer.functions.sum(gy, axis=(0,) + tuple(range(2, gy.ndim)))
+
+
+class Convolution(function_node.FunctionNode):
+    """y = convolution of x (N, C, D...) with W (O, C, k...), plus b (O,).
+
+    ``x_prepared``: x ``_prepare``d, if already done. The node keeps it (a
+    grid about x's size, or a column matrix up to k^N / s^N times that) for
+    the weight gradient."""
+
+    def __init__(self, ndim, stride=1, pad=0, x_prepared=None):
+        self.ndim = ndim
+        self.stride = _as_tuple(stride, ndim)
+        self.pad = _as_tuple(pad, ndim)
+        self.x_prepared = x_prepared
+
+    def check_type_forward(self, in_types):
+        _check_types(in_types, self.ndim, 1)
+
+    def forward(self, inputs):
+        self.retain_inputs((0, 1))
+        x, W = inputs[:2]
+        b = inputs[2] if len(inputs) == 3 else None
+        outsize = _conv_outsize(x.shape[2:], W.shape[2:], self.stride,
+                                self.pad)
+        assert all(o > 0 for o in outsize), 'output size must be positive'
+        if self.x_prepared is None:
+            self.x_prepared = _prepare(x, W.shape[2:], self.stride, self.pad,
+                                       outsize, W.shape[0])
+        y, batch_first = _convolve(self.x_prepared, W, self.stride,
+                                   x.shape[0], outsize)
+        return _from_grid(y, (0,) * self.ndim, outsize, b, batch_first),
+
+    def backward(self, indexes, grad_outputs):
+        x, W = self.get_retained_inputs()
+        gy, = grad_outputs
+        ret = []
+        if 0 in indexes:
+            ret.append(Deconvolution(
+                self.ndim, self.stride, self.pad, x.shape[2:]).apply(
+                    (gy, W))[0])
+        if 1 in indexes:
+            ret.append(ConvolutionGradW(
+                W.shape[2:], self.stride, self.pad, self.x_prepared).apply(
+                    (x, gy))[0])
+        if 2 in indexes:
+            ret.append(_grad_bias(gy))
+        return ret
+
+
+class Deconvolution(function_node.FunctionNode):
+    """y = transposed convolution of x (N, C, D...) with W (C, O, k...),
+    plus b (O,); ``outsize`` defaults to ``s * (d - 1) + k - 2 * p``."""
+
+    def __init__(self, ndim, stride=1, pad=0, outsize=None):
+        self.ndim = ndim
+        self.stride = _as_tuple(stride, ndim)
+        self.pad = _as_tuple(pad, ndim)
+        self.outsize = None if outsize is None else tuple(outsize)
+
+    def check_type_forward(self, in_types):
+        _check_types(in_types, self.ndim, 0)
+
+    def forward(self, inputs):
+        self.retain_inputs((0, 1))
+        x, W = inputs[:2]
+        b = inputs[2] if len(inputs) == 3 else None
+        outsize = self.outsize or _deconv_outsize(
+            x.shape[2:], W.shape[2:], self.stride, self.pad)
+        assert all(o > 0 for o in outsize), 'output size must be positive'
+        g, batch_first = _transpose_convolve(x, W, self.stride, self.pad,
+                                             outsize)
+        return _from_grid(g, self.pad, outsize, b, batch_first),
+
+    def backward(self, indexes, grad_outputs):
+        x, W = self.get_retained_inputs()
+        gy, = grad_outputs
+        ret = []
+        if 0 in indexes or 1 in indexes:
+            # Both gradients convolve gy into x's channels: prepare it once.
+            gy_prepared = _prepare(gy.array, W.shape[2:], self.stride,
+                                   self.pad, x.shape[2:], x.shape[1])
+        if 0 in indexes:
+            ret.append(Convolution(
+                self.ndim, self.stride, self.pad, gy_prepared).apply(
+                    (gy, W))[0])
+        if 1 in indexes:
+            ret.append(ConvolutionGradW(
+                W.shape[2:], self.stride, self.pad, gy_prepared).apply(
+                    (gy, x))[0])
+        if 2 in indexes:
+            ret.append(_grad_bias(gy))
+        return ret
+
+
+class ConvolutionGradW(function_node.FunctionNode):
+    """gW (O, C, k...): correlation of x (N, C, D...) with gy (N, O, P...),
+    the weight gradient of a convolution (and, with x and gy swapped, of a
+    deconvolution); ``x_prepared`` as for ``Convolution``."""
+
+    def __init__(self, ksize, stride, pad, x_prepared=None):
+        self.ksize = tuple(ksize)
+        self.stride = _as_tuple(stride, len(self.ksize))
+        self.pad = _as_tuple(pad, len(self.ksize))
+        self.x_prepared = x_prepared
+
+    def forward(self, inputs):
+        self.retain_inputs((0, 1))
+        x, gy = inputs
+        if self.x_prepared is None:
+            self.x_prepared = _prepare(x, self.ksize, self.stride, self.pad,
+                                       gy.shape[2:], gy.shape[1])
+        return _correlate(self.x_prepared, gy, self.ksize, self.stride),
+
+    def backward(self, indexes, grad_outputs):
+        x, gy = self.get_retained_inputs()
+        ggW, = grad_outputs
+        ndim = len(self.ksize)
+        ret = []
+        if 0 in indexes:
+            ret.append(Deconvolution(
+                ndim, self.stride, self.pad, x.shape[2:]).apply(
+                    (gy, ggW))[0])
+        if 1 in indexes:
+            ret.append(Convolution(
+                ndim, self.stride, self.pad, self.x_prepared).apply(
+                    (x, ggW))[0])
+        return ret
+
+
+def convolution(x, W, b=None, stride=1, pad=0):
+    """N-d convolution (N = x.ndim - 2) like ``F.convolution_nd``:
+    x (N, C, D...), W (O, C, k...), b (O,) or None -> (N, O, out...)."""
+    inputs = (x, W) if b is None else (x, W, b)
+    return Convolution(x.ndim - 2, stride, pad).apply(inputs)[0]
+
+
+def deconvolution(x, W, b=None, stride=1, pad=0):
+    """N-d transposed convolution like ``F.deconvolution_nd``: x (N, C, D...),
+    W (C, O, k...), b (O,) or None -> (N, O, s*(d-1)+k-2p...)."""
+    inputs = (x, W) if b is None else (x, W, b)
+    return Deconvolution(x.ndim - 2, stride, pad).apply(inputs)[0]
