@@ -56,8 +56,8 @@ class TestLoading(unittest.TestCase):
         c = config.load(path, {'optimizer.lr': '1e-4', 'iterations': 7})
         self.assertEqual(c['constraint'], 'clip')        # from ucf101_clip
         self.assertEqual(c['dataset'], 'ucf101')         # from ucf101_svc
-        self.assertEqual(c['critic'], {'ch': 32, 'use_beta': False, 'init': 'default',
-                                       'noise_sigma': 0.0})
+        self.assertEqual(c['critic'], {'ch': 32, 'depth': None, 'use_beta': False,
+                                       'init': 'default', 'noise_sigma': 0.0})
         self.assertEqual((c['optimizer']['lr'], c['iterations']), (1e-4, 7))
 
     def test_errors(self):

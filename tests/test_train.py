@@ -142,7 +142,7 @@ class TestBadInput(TrainTestCase):
         with open(self.config, 'a') as f:
             f.write('critic: {widht: 3}\n')
         self.assertUsageError(train('--config', self.config), "unknown config key 'critic.widht'",
-                              'ch, init')
+                              'ch, depth, init')
         self.assertUsageError(train('--set', 'learning_rate=1'),
                               "unknown config key 'learning_rate'")
         self.assertUsageError(train('--config', 'no_such_preset'), 'ucf101_svc')

@@ -76,6 +76,26 @@ class TestWGANUpdater(unittest.TestCase):
             numpy.testing.assert_array_equal(results[0][key], results[1][key], key)
 
 
+class TestStep(unittest.TestCase):
+
+    def test_only_the_targets_gradients_are_computed(self):
+        from updaters.wgan import _step
+        numpy.random.seed(0)
+        first, second = chainer.links.Linear(3, 4), chainer.links.Linear(4, 1)
+        x = numpy.random.randn(5, 3).astype(numpy.float32)
+        first.cleargrads()
+        chainer.functions.sum(second(first(x)) ** 2).backward()
+        expected = first.W.grad.copy()
+        first.cleargrads()
+        second.cleargrads()
+        optimizer = chainer.optimizers.SGD(lr=1.0)
+        optimizer.setup(first)
+        before = first.W.array.copy()
+        _step(optimizer, chainer.functions.sum(second(first(x)) ** 2))
+        numpy.testing.assert_allclose(before - first.W.array, expected, rtol=1e-5)
+        self.assertIsNone(second.W.grad)  # the other network's gradient was never computed
+
+
 class TestGANUpdater(unittest.TestCase):
 
     def test_losses_are_cross_entropies(self):
