@@ -20,7 +20,7 @@ demo: venv
 	$(PY) train.py --config demo --gpu -1 --out results/demo
 
 test: venv
-	$(PY) -m unittest discover -s tests -t . -v
+	$(PY) -m unittest discover -s tests -v
 
 bench: venv
 	$(PY) benchmarks/bench_train.py
