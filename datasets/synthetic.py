@@ -68,6 +68,7 @@ class SyntheticMovingShapes(chainer.dataset.DatasetMixin):
         return numpy.random.RandomState([self.seed, i])
 
     def _label(self, i):
+        """The first draw of clip i's stream picks its shape (as in get_example)."""
         return self._rng(i).randint(len(self.shapes))
 
     def trajectory(self, rng):
