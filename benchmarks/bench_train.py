@@ -28,11 +28,7 @@ import config as config_lib  # noqa: E402
 import models  # noqa: E402
 import updaters  # noqa: E402
 from updaters.svc import singular_value_clipping  # noqa: E402
-
-
-def synchronize(xp):
-    if xp is not numpy:
-        xp.cuda.get_current_stream().synchronize()
+from updaters.wgan import synchronize  # noqa: E402
 
 
 def build(args):

@@ -28,9 +28,10 @@ class Critic(chainer.Chain):
     def __init__(self, in_channels=3, frames=16, size=64, ch=64, depth=None,
                  use_beta=False, init='default', noise_sigma=0.0):
         super().__init__()
-        self.n_conv = log2_int(frames, 'frames') if depth is None else depth
+        max_depth = log2_int(frames, 'frames')
+        self.n_conv = max_depth if depth is None else depth
         top = size >> self.n_conv
-        if not 1 <= self.n_conv <= log2_int(frames, 'frames') or top << self.n_conv != size:
+        if not 1 <= self.n_conv <= max_depth or top << self.n_conv != size:
             raise UsageError('critic depth {} does not fit {} frames of {}x{}: T, H and W '
                              'must stay whole numbers when halved {} times'.format(
                                  self.n_conv, frames, size, size, self.n_conv))

@@ -59,38 +59,28 @@ def _data(rng, ndim, k, c_in=3, c_out=4, n=2, dtype=numpy.float32,
 
 class TestForward(_Paths):
 
-    def test_convolution_matches_chainer(self):
-        rng = numpy.random.default_rng(0)
+    def _check_matches(self, ours, reference, transpose, seed):
+        rng = numpy.random.default_rng(seed)
 
         def check():
             for ndim, (k, s, p) in itertools.product(SIZES, GEOMETRIES):
-                x, W, b = _data(rng, ndim, k)
+                x, W, b = _data(rng, ndim, k, transpose=transpose)
                 for bias in (None, b):
                     with self.subTest(ndim=ndim, k=k, s=s, p=p,
                                       bias=bias is not None):
-                        y = convolution(x, W, bias, s, p).array
-                        ref = F.convolution_nd(x, W, bias, s, p).array
+                        y = ours(x, W, bias, s, p).array
+                        ref = reference(x, W, bias, s, p).array
                         self.assertEqual(y.shape, ref.shape)
                         self.assertEqual(y.dtype, numpy.float32)
                         numpy.testing.assert_allclose(y, ref, rtol=1e-4,
                                                       atol=1e-4)
         self.for_each_path(check)
 
-    def test_deconvolution_matches_chainer(self):
-        rng = numpy.random.default_rng(1)
+    def test_convolution_matches_chainer(self):
+        self._check_matches(convolution, F.convolution_nd, False, 0)
 
-        def check():
-            for ndim, (k, s, p) in itertools.product(SIZES, GEOMETRIES):
-                x, W, b = _data(rng, ndim, k, transpose=True)
-                for bias in (None, b):
-                    with self.subTest(ndim=ndim, k=k, s=s, p=p,
-                                      bias=bias is not None):
-                        y = deconvolution(x, W, bias, s, p).array
-                        ref = F.deconvolution_nd(x, W, bias, s, p).array
-                        self.assertEqual(y.shape, ref.shape)
-                        numpy.testing.assert_allclose(y, ref, rtol=1e-4,
-                                                      atol=1e-4)
-        self.for_each_path(check)
+    def test_deconvolution_matches_chainer(self):
+        self._check_matches(deconvolution, F.deconvolution_nd, True, 1)
 
     def test_2d_matches_convolution_2d(self):
         rng = numpy.random.default_rng(2)

@@ -69,7 +69,7 @@ class WGANUpdater(chainer.training.updaters.StandardUpdater):
         if self.constraint.applies(self.iteration + 1):
             start = time.perf_counter()
             self.constraint(critic)
-            _synchronize(critic.xp)
+            synchronize(critic.xp)
             chainer.report({'time_' + self.constraint.name: time.perf_counter() - start})
 
     def serialize(self, serializer):
@@ -95,7 +95,7 @@ def _step(optimizer, loss):
     optimizer.update()
 
 
-def _synchronize(xp):
+def synchronize(xp):
     """Wait for queued GPU work, so that a timing is the real one."""
     if xp is not numpy:
         xp.cuda.get_current_stream().synchronize()
