@@ -1,5 +1,6 @@
 # Two commands (README): `make demo` trains the CPU demo; `make test` runs the tests.
-# Both create the virtual environment first (Python >= 3.11, pip; no GPU needed).
+# Both create the virtual environment first (Python >= 3.11, pip; no GPU needed);
+# `make test` also installs the MPI of requirements-mpi.txt for the multi-process test.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -7,7 +8,7 @@ PY := $(VENV)/bin/python
 # environment; pip reads this constraint there through both variables (STACK.md).
 PIP_ENV := PIP_CONSTRAINT=$(CURDIR)/constraints.txt PIP_BUILD_CONSTRAINT=$(CURDIR)/constraints.txt
 
-.PHONY: venv demo test bench clean
+.PHONY: venv mpi demo test bench clean
 
 venv: $(VENV)/.installed
 
@@ -16,10 +17,16 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	$(PIP_ENV) $(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
 
+mpi: $(VENV)/.mpi-installed
+
+$(VENV)/.mpi-installed: $(VENV)/.installed requirements-mpi.txt
+	$(PIP_ENV) $(VENV)/bin/pip install --quiet -r requirements-mpi.txt
+	touch $@
+
 demo: venv
 	$(PY) train.py --config demo --gpu -1 --out results/demo
 
-test: venv
+test: venv mpi
 	$(PY) -m unittest discover -s tests -v
 
 bench: venv

@@ -31,7 +31,8 @@ DEFAULTS = {
     'svc_include_eps': False,     # BN bound sqrt(var + eps) (paper) vs sqrt(var) (code)
     'clip_value': 0.01,
     'optimizer': {'name': 'rmsprop', 'lr': 5.0e-5, 'beta1': 0.5, 'beta2': 0.999},
-    'batchsize': 32,
+    'batchsize': 32,              # the effective batch (split over MPI processes: distributed.py)
+    'multi_node_bn': False,       # with MPI processes: BN statistics over the effective batch
     'iterations': 100000,
     'seed': 0,
     'loader_processes': 0,        # 0: load in the main process
@@ -122,6 +123,9 @@ def load(name, overrides=None):
     return config
 
 
-def save(config, path):
+def save(config, path, comment=None):
+    """Write ``config`` as YAML, after a ``# comment`` line if given."""
     with open(path, 'w') as f:
+        if comment:
+            f.write('# {}\n'.format(comment))
         yaml.safe_dump(config, f, default_flow_style=False, sort_keys=False)

@@ -3,6 +3,8 @@
 
 Parses arguments, resolves the config and wires dataset, models, updater and
 extensions together; see README for the presets and the result folder.
+Data-parallel on N processes: ``mpiexec -n N python train.py --communicator
+NAME ...`` (distributed.py).
 """
 import argparse
 import os
@@ -22,6 +24,7 @@ import yaml  # noqa: E402
 from chainer.training import extensions as E  # noqa: E402
 
 import datasets  # noqa: E402
+import distributed  # noqa: E402
 import extensions  # noqa: E402
 import models  # noqa: E402
 import updaters  # noqa: E402
@@ -36,7 +39,13 @@ def parse_args(argv):
                                      'also picks the preset <dataset>_svc)'.format(
                                          ' | '.join(datasets.NAMES)))
     p.add_argument('--config', help='preset name in configs/ or a YAML file')
-    p.add_argument('--gpu', type=int, default=-1, help='GPU id, -1 for CPU (default)')
+    p.add_argument('--gpu', type=int, default=-1, help='GPU id, -1 for CPU (default); with '
+                                                       '--communicator, rank r of a node uses '
+                                                       'GPU id + r')
+    p.add_argument('--communicator', metavar='NAME',
+                   help='train data-parallel on the processes of `mpiexec -n N` with this '
+                        'ChainerMN communicator: {} (naive on CPUs, pure_nccl on '
+                        'GPUs)'.format(' | '.join(distributed.COMMUNICATORS)))
     p.add_argument('--data', help='folder of the dataset\'s files (default: data/<dataset>)')
     p.add_argument('--out', help='result folder (default: results/<config>)')
     p.add_argument('--batchsize', type=int)
@@ -94,32 +103,62 @@ def get_device(gpu):
     return chainer.get_device('@cupy:{}'.format(gpu))
 
 
-def make_iterator(dataset, config):
-    order = chainer.iterators.ShuffleOrderSampler(numpy.random.RandomState(config['seed']))
-    if config['loader_processes'] > 0:
+def make_iterator(dataset, batchsize, seed, loader_processes):
+    order = chainer.iterators.ShuffleOrderSampler(numpy.random.RandomState(seed))
+    if loader_processes > 0:
         return chainer.iterators.MultiprocessIterator(
-            dataset, config['batchsize'], n_processes=config['loader_processes'],
-            order_sampler=order)
-    return chainer.iterators.SerialIterator(dataset, config['batchsize'], order_sampler=order)
+            dataset, batchsize, n_processes=loader_processes, order_sampler=order)
+    return chainer.iterators.SerialIterator(dataset, batchsize, order_sampler=order)
 
 
 def main(argv=None):
     args = parse_args(argv)
     config, out, snapshot = resolve_config(args)
-    device = get_device(args.gpu)
-    dataset = datasets.make_dataset(
+    workers = distributed.Workers(args.communicator, args.gpu)  # one process without
+    device = get_device(workers.gpu)
+    batchsize = workers.batch(config['batchsize'])
+    seed = workers.seed(config['seed'])  # this process's z and data order
+    dataset = workers.shard(datasets.make_dataset(
         config['dataset'], config['data'], config['frames'], config['size'],
-        config['channels'], seed=config['seed'], **config['dataset_args'])
+        config['channels'], seed=config['seed'], **config['dataset_args']), config['seed'])
 
-    numpy.random.seed(config['seed'])  # weight initialisation
-    generator, critic = models.build_generator(config), models.build_critic(config)
+    numpy.random.seed(config['seed'])  # weight initialisation, alike in every process
+    generator, critic = workers.models(config['multi_node_bn'], models.build_generator(config),
+                                       models.build_critic(config))
     generator.to_device(device)
     critic.to_device(device)
-    updater = updaters.make_updater(config, make_iterator(dataset, config),
-                                    generator, critic, device)
+    updater = updaters.make_updater(
+        config, make_iterator(dataset, batchsize, seed, config['loader_processes']),
+        generator, critic, device, seed=seed, comm=workers.comm)
 
-    stop = extensions.StopTrigger(config['iterations'])
+    stop = workers.stop_trigger(config['iterations'])
     trainer = chainer.training.Trainer(updater, stop, out=out)
+    workers.extend(trainer, stop.or_every(config['snapshot_interval']))
+    if workers.writer:
+        add_writers(trainer, generator, critic, config, stop)
+
+    if snapshot is not None:
+        workers.check_snapshot(snapshot)
+        chainer.serializers.load_npz(snapshot, trainer)
+    setup = workers.describe(config['batchsize'], config['multi_node_bn'])
+    if workers.writer:
+        if snapshot is not None:
+            print('resumed from {} at iteration {}'.format(snapshot, updater.iteration))
+        print('training with', setup)
+        os.makedirs(out, exist_ok=True)
+        config_lib.save(config, os.path.join(out, 'config.yaml'), comment='run: ' + setup)
+
+    stop.install()
+    trainer.run()
+    if workers.writer:
+        print('{} at iteration {}; results in {}'.format(
+            'interrupted' if stop.interrupted else 'finished', updater.iteration, out))
+    return 0
+
+
+def add_writers(trainer, generator, critic, config, stop):
+    """The extensions that print and write files (rank 0's alone); previews
+    and snapshots also save the end of the run."""
     display = (config['display_interval'], 'iteration')
     trainer.extend(E.LogReport(trigger=display))
     trainer.extend(E.PrintReport(REPORT), trigger=display)
@@ -130,27 +169,12 @@ def main(argv=None):
     trainer.extend(E.PlotReport(['critic_real', 'critic_fake'], 'iteration', trigger=display,
                                 file_name='critic.png'))
     preview = extensions.Preview(generator, config['preview_videos'], config['seed'])
-    trainer.extend(preview, trigger=(config['preview_interval'], 'iteration'))
+    trainer.extend(preview, trigger=stop.or_every(config['preview_interval']))
     snapshots = extensions.Snapshot({
         'temporal_generator': generator.temporal_generator,
         'image_generator': generator.image_generator,
         'critic': critic})
-    trainer.extend(snapshots, trigger=(config['snapshot_interval'], 'iteration'))
-
-    if snapshot is not None:
-        chainer.serializers.load_npz(snapshot, trainer)
-        print('resumed from {} at iteration {}'.format(snapshot, updater.iteration))
-    os.makedirs(out, exist_ok=True)
-    config_lib.save(config, os.path.join(out, 'config.yaml'))
-
-    stop.install()
-    trainer.run()
-    if snapshots.last_iteration != updater.iteration:  # always save the end of a run
-        preview(trainer)
-        snapshots(trainer)
-    print('{} at iteration {}; results in {}'.format(
-        'interrupted' if stop.interrupted else 'finished', updater.iteration, out))
-    return 0
+    trainer.extend(snapshots, trigger=stop.or_every(config['snapshot_interval']))
 
 
 if __name__ == '__main__':

@@ -6,7 +6,10 @@ conv_ch 512, critic mid_ch 64, RMSprop 5e-5; one iteration = one generator
 and one critic update; SVC every 5 iterations, timed on its own here.
 Random clips stand in for data, so only the network and update are timed.
 
-    python benchmarks/bench_train.py [--gpu 0] [--batch 32] [--iters 2] [--profile]
+    python benchmarks/bench_train.py [--gpu 0] [--batch 32] [--iters 2] [--profile] [--timer]
+
+On a GPU, ``CUPY_TF32=1`` in the environment lets cuBLAS use TF32 for the
+float32 matrix products (the PyTorch reference's ``--tf32``).
 """
 import argparse
 import cProfile
@@ -74,13 +77,16 @@ def main():
     p.add_argument('--iters', type=int, default=2)
     p.add_argument('--svc-reps', type=int, default=5)
     p.add_argument('--profile', action='store_true', help='cProfile one more iteration')
+    p.add_argument('--timer', action='store_true',
+                   help='time each Chainer function of one more iteration (TimerHook)')
     p.add_argument('--json', help='also write the numbers to this file')
     args = p.parse_args()
 
     updater, critic = build(args)
     xp = critic.xp
-    print('device: {}  blas: {}  batch: {}'.format(
-        'GPU {}'.format(args.gpu) if args.gpu >= 0 else 'CPU', blas(), args.batch))
+    print('device: {}  blas: {}  batch: {}{}'.format(
+        'GPU {}'.format(args.gpu) if args.gpu >= 0 else 'CPU', blas(), args.batch,
+        '  CUPY_TF32={}'.format(os.environ.get('CUPY_TF32', '0')) if args.gpu >= 0 else ''))
     timed(updater.update, xp, args.warmup)
     iteration = timed(updater.update, xp, args.iters)
     svc = timed(lambda: singular_value_clipping(critic), xp, args.svc_reps)
@@ -90,6 +96,10 @@ def main():
         result['seconds_per_iteration'], ', '.join('{:.3f}'.format(t) for t in iteration)))
     print('seconds per SVC step:  {:.3f} (median of {}); per iteration at every 5: {:.3f}'.format(
         result['seconds_per_svc'], len(svc), result['seconds_per_svc'] / 5))
+    if xp is not numpy:
+        # the memory pool keeps every block it allocated: its size is the peak
+        result['gpu_memory_pool_bytes'] = xp.get_default_memory_pool().total_bytes()
+        print('GPU memory pool: {:.2f} GiB'.format(result['gpu_memory_pool_bytes'] / 2 ** 30))
 
     if args.profile:
         profile = cProfile.Profile()
@@ -100,6 +110,12 @@ def main():
         text = io.StringIO()
         pstats.Stats(profile, stream=text).sort_stats('tottime').print_stats(15)
         print(text.getvalue())
+    if args.timer:
+        hook = chainer.function_hooks.TimerHook()
+        with hook:
+            updater.update()
+            synchronize(xp)
+        hook.print_report()
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(result, f, indent=1)

@@ -10,7 +10,9 @@ NAMES = ('synthetic', 'moving_mnist', 'ucf101', 'golf')
 # Files each real dataset needs under its --data folder, and how to get them.
 _REQUIRED = {
     'moving_mnist': (['mnist_test_seq.npy'],
-                     'download mnist_test_seq.npy (Srivastava et al., see README "Data") into it'),
+                     'download mnist_test_seq.npy (Srivastava et al., see README "Data") into it '
+                     'or generate it from MNIST with `python -m datasets.make_moving_mnist '
+                     '--mnist DIR --out {path}/mnist_test_seq.npy`'),
     'ucf101': (['index.json'],
                'prepare it from the official videos with `python -m datasets.prepare_ucf101 '
                '--videos UCF-101/ --splits ucfTrainTestlist/ --split 1 --out {path}` (README "Data")'),
@@ -33,7 +35,7 @@ def make_dataset(name, path, frames, size, channels, seed=0, **args):
         dataset = SyntheticMovingShapes(frames=frames, size=size, channels=channels,
                                         seed=seed, **args)
     else:
-        dataset = _make_real(name, path, frames, seed, args)
+        dataset = _make_real(name, path, frames, size, seed, args)
     shape = dataset[0].shape
     if shape != (channels, frames, size, size):
         raise UsageError('{} clips are {} but the config asks for (channels, frames, size, size) '
@@ -50,7 +52,7 @@ def _check_args(cls, args, name):
             name, ', '.join(unknown), ', '.join(sorted(valid))))
 
 
-def _make_real(name, path, frames, seed, args):
+def _make_real(name, path, frames, size, seed, args):
     files, how = _REQUIRED[name]
     missing = [f for f in files if not os.path.isfile(os.path.join(path, f))]
     if missing:
@@ -60,5 +62,9 @@ def _make_real(name, path, frames, seed, args):
         from datasets.moving_mnist import MovingMNIST
         _check_args(MovingMNIST, args, name)
         return MovingMNIST(os.path.join(path, files[0]), frames, seed, **args)
-    raise UsageError('the {} loader is not implemented yet (tracked in the datasets issue); '
-                     'use --dataset synthetic or moving_mnist'.format(name))
+    if name == 'ucf101':
+        from datasets.ucf101 import UCF101 as cls
+    else:
+        from datasets.golf import Golf as cls
+    _check_args(cls, args, name)
+    return cls(path, frames=frames, size=size, seed=seed, **args)

@@ -18,21 +18,18 @@ class Snapshot(training.Extension):
     Link) to ``<name>_iter_N.npz``, loadable with ``chainer.serializers.load_npz``.
 
     Runs after every other extension (lowest priority) so that their state
-    at iteration N is in the snapshot. ``last_iteration`` tells whether the
-    current iteration is already saved.
+    at iteration N is in the snapshot.
     """
     priority = -100
 
     def __init__(self, models):
         self.models = models
-        self.last_iteration = None
 
     def __call__(self, trainer):
         iteration = trainer.updater.iteration
         for name, model in self.models.items():
             _save(os.path.join(trainer.out, MODEL_FILE.format(name, iteration)), model)
         _save(os.path.join(trainer.out, TRAINER_FILE.format(iteration)), trainer)
-        self.last_iteration = iteration
 
 
 def _save(path, target):

@@ -11,6 +11,7 @@ class StopTrigger:
     def __init__(self, iterations):
         self.iterations = iterations
         self.interrupted = False
+        self._decision = (None, False)  # (iteration, stop after it?)
 
     def install(self):
         signal.signal(signal.SIGINT, self._on_signal)
@@ -26,5 +27,21 @@ class StopTrigger:
     def get_training_length(self):
         return self.iterations, 'iteration'
 
-    def __call__(self, trainer):
+    def stops_after(self, trainer):
+        """Whether the run ends after the current iteration."""
         return self.interrupted or trainer.updater.iteration >= self.iterations
+
+    def __call__(self, trainer):
+        # decided once per iteration, so that the extensions that run at the
+        # end (``or_every``) and the trainer's loop see the same decision
+        iteration = trainer.updater.iteration
+        if self._decision[0] != iteration:
+            self._decision = (iteration, self.stops_after(trainer))
+        return self._decision[1]
+
+    def or_every(self, interval):
+        """A trigger every ``interval`` iterations and after the last one, for
+        the extensions that must also save the end of a run (snapshots,
+        previews): they run inside the trainer's loop, before it finalizes the
+        iterators (a MultiprocessIterator cannot be saved after that)."""
+        return lambda trainer: trainer.updater.iteration % interval == 0 or self(trainer)

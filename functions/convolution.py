@@ -31,6 +31,7 @@ import itertools
 
 import chainer_compat  # noqa: F401
 import chainer
+import numpy
 from chainer import backend
 from chainer import function_node
 from chainer.utils import type_check
@@ -105,14 +106,18 @@ def _phases(size, stride, pad, grid):
             yield r, tuple(image), tuple(cells)
 
 
-# Layout copies go through the batch in chunks of about this many bytes, so
-# that the scattered side of each copy stays in cache (measured: 2-3x
-# faster on large batches).
+# Layout copies on the CPU go through the batch in chunks of about this many
+# bytes, so that the scattered side of each copy stays in cache (measured:
+# 2-3x faster on large batches). A GPU copies the whole batch in one kernel:
+# chunks would only multiply its kernel launches.
 _CHUNK_BYTES = 1 << 18
 
 
 def _batch_chunks(a):
-    """Slices of the batch axis of ``a`` (N, ...) of ~_CHUNK_BYTES each."""
+    """Slices of the batch axis of ``a`` (N, ...) of ~_CHUNK_BYTES each on
+    the CPU, the whole batch on a GPU."""
+    if not isinstance(a, numpy.ndarray):
+        return [slice(None)]
     n = a.shape[0]
     step = max(1, _CHUNK_BYTES * n // max(1, a.nbytes))
     return [slice(i, i + step) for i in range(0, n, step)]
@@ -268,7 +273,12 @@ def _column_cost(rows, c_out, cells, inner):
 
 
 def _use_taps(g, c_out, outsize, width):
-    """Whether per-tap GEMMs on grid g beat a column matrix."""
+    """Whether per-tap GEMMs on grid g beat a column matrix. Never on a GPU,
+    where the launch overhead of a GEMM and an add per tap outweighs the
+    column copy (measured on an H200 at the paper configuration: 0.107 s
+    per iteration with per-tap GEMMs, 0.067 s with column matrices)."""
+    if not isinstance(g, numpy.ndarray):
+        return False
     ndim = len(outsize)
     rows = _prod(g.shape[:ndim + 1])
     return _per_tap_cost(rows, c_out, width) < _column_cost(
@@ -320,7 +330,7 @@ def _correlate(prepared, gy, ksize, stride):
     taps = _taps(ksize, stride)
     if columns is not None:
         gy = _to_grid(gy, one, zero, outsize, True).reshape(c_out, -1)
-        gW = (gy @ columns.T).reshape(
+        gW = _matmul_nt(gy, columns).reshape(
             (c_out, -1) + tuple(m * s for m, s in zip(taps, stride)))
         return xp.ascontiguousarray(
             gW[(slice(None),) * 2 + tuple(slice(k) for k in ksize)])
@@ -329,8 +339,18 @@ def _correlate(prepared, gy, ksize, stride):
     gy = _to_grid(gy, one, zero, grid).reshape(c_out, -1)
     gWt = xp.empty((len(offsets), g.shape[0], c_out), g.dtype)
     for i, offset in enumerate(offsets):
-        xp.matmul(g[:, offset:offset + width], gy[:, :width].T, out=gWt[i])
+        gWt[i] = _matmul_nt(g[:, offset:offset + width], gy[:, :width])
     return _from_tap_gradients(gWt, ksize, stride)
+
+
+def _matmul_nt(a, b):
+    """a @ b.T over a long inner dimension (the weight gradients' N * cells),
+    computed with the operand of more rows first: OpenBLAS runs (m, K) @
+    (K, n) with K >> m, n 5-10x faster when m >= n (measured on this
+    project's shapes, e.g. m, n, K = 192, 64, 262144: 45 against 9 GFLOP/s)."""
+    if a.shape[0] >= b.shape[0]:
+        return a @ b.T
+    return (b @ a.T).T
 
 
 def _use_subpixel(c_in, rows, n, taps, grid, width):

@@ -1,9 +1,9 @@
 """The 3-D convolutional critic D (paper §3.1, Table 1; original ``VideoDiscriminator``)."""
 import chainer
 import chainer.functions as F
-import chainer.links as L
 
 from errors import UsageError
+from functions.leaky_relu import leaky_relu
 from models import links
 from models.common import initializer, log2_int
 
@@ -43,7 +43,7 @@ class Critic(chainer.Chain):
                 setattr(self, 'c{}'.format(i),
                         links.ConvolutionND(3, c_in, ch << i, 4, 2, 1, initialW=w))
                 setattr(self, 'bn{}'.format(i),
-                        L.BatchNormalization(ch << i, use_beta=use_beta))
+                        links.BatchNormalization(ch << i, use_beta=use_beta))
             setattr(self, 'c{}'.format(self.n_conv), links.Convolution2D(
                 ch << (self.n_conv - 1), 1, top, 1, 0, initialW=w))
 
@@ -59,7 +59,7 @@ class Critic(chainer.Chain):
             h = self['c{}'.format(i)](h)
             if i > 0:
                 h = self['bn{}'.format(i)](h)
-            h = F.leaky_relu(self._noisy(h, noise), 0.2)
+            h = leaky_relu(self._noisy(h, noise), 0.2)
         n, c, t, height, width = h.shape
         h = F.reshape(F.transpose(h, (0, 2, 1, 3, 4)), (n * t, c, height, width))
         h = self['c{}'.format(self.n_conv)](h)

@@ -34,14 +34,14 @@ class ImageGenerator(chainer.Chain):
         with self.init_scope():
             if use_z0:
                 self.l0s = L.Linear(z0_dim, half, initialW=w, nobias=True)
-                self.bn0s = L.BatchNormalization(half)
+                self.bn0s = links.BatchNormalization(half)
             self.l0f = L.Linear(z1_dim, half if use_z0 else 2 * half,
                                 initialW=w, nobias=True)
-            self.bn0f = L.BatchNormalization(half if use_z0 else 2 * half)
+            self.bn0f = links.BatchNormalization(half if use_z0 else 2 * half)
             for i in range(1, self.n_up + 1):
                 setattr(self, 'dc{}'.format(i), links.Deconvolution2D(
                     ch >> (i - 1), ch >> i, 4, 2, 1, initialW=w, nobias=True))
-                setattr(self, 'bn{}'.format(i), L.BatchNormalization(ch >> i))
+                setattr(self, 'bn{}'.format(i), links.BatchNormalization(ch >> i))
             setattr(self, 'dc{}'.format(self.n_up + 1), links.Deconvolution2D(
                 ch >> self.n_up, out_channels, 3, 1, 1, initialW=w))
 

@@ -1,7 +1,6 @@
 """Temporal generator G0 (paper §3.1, Table 1; original ``FrameSeedGenerator``)."""
 import chainer
 import chainer.functions as F
-import chainer.links as L
 
 from models import links
 from models.common import initializer, log2_int
@@ -33,7 +32,7 @@ class TemporalGenerator(chainer.Chain):
                         links.DeconvolutionND(1, widths[i - 1], out, 4, 2, 1, initialW=w))
             for i, width in enumerate(widths):
                 setattr(self, 'bn{}'.format(i),
-                        L.BatchNormalization(width, use_beta=use_beta))
+                        links.BatchNormalization(width, use_beta=use_beta))
 
     def forward(self, z0):
         """(N, z0_dim) -> (N, z1_dim, T)."""

@@ -97,6 +97,16 @@ class TestTrain(TrainTestCase):
         for key in a:
             numpy.testing.assert_array_equal(a[key], b[key], key)
 
+    def test_loader_processes_save_the_end_of_the_run(self):
+        """With a MultiprocessIterator the final snapshot (off the snapshot
+        interval) is written before the trainer finalizes the iterator."""
+        out = self.out('loaders')
+        result = train('--config', self.config, '--iterations', '4', '--out', out,
+                       '--set', 'loader_processes=2')
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for name in ('snapshot_iter_3.npz', 'snapshot_iter_4.npz', 'preview/iter_00000004.gif'):
+            self.assertTrue(os.path.isfile(os.path.join(out, name)), name)
+
     def test_interrupt_saves_a_final_snapshot(self):
         out = self.out('interrupted')
         process = subprocess.Popen(

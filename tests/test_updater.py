@@ -10,16 +10,18 @@ from updaters import (GANUpdater, NoConstraint, SingularValueClipping, WGANUpdat
                       make_optimizer)
 
 
-def tiny_setup(updater_class, constraint, noise_sigma=0.0, seed=0):
+def tiny_setup(updater_class, constraint, noise_sigma=0.0, seed=0, device='@numpy'):
     numpy.random.seed(seed)
     gen = VideoGenerator.from_config(8, 8, 16, 16, 1, {'ch': 16}, {'ch': 16})
     critic = Critic(1, 16, 16, ch=4, noise_sigma=noise_sigma)
+    gen.to_device(device)
+    critic.to_device(device)
     data = [numpy.random.uniform(-1, 1, (1, 16, 16, 16)).astype(numpy.float32)
             for _ in range(8)]
     iterator = chainer.iterators.SerialIterator(data, 4)
     spec = {'name': 'rmsprop', 'lr': 1e-3}
     updater = updater_class(iterator, make_optimizer(spec, gen), make_optimizer(spec, critic),
-                            constraint, seed=seed)
+                            constraint, seed=seed, device=device)
     return updater, gen, critic
 
 

@@ -1,6 +1,7 @@
 """Build optimizers and the updater from a resolved config."""
 import chainer
 
+import distributed
 from errors import UsageError
 from updaters.constraints import make_constraint
 from updaters.gan import GANUpdater
@@ -9,8 +10,9 @@ from updaters.wgan import WGANUpdater
 OBJECTIVES = {'wgan': WGANUpdater, 'gan': GANUpdater}
 
 
-def make_optimizer(spec, model):
-    """RMSprop (the paper's, Chainer's alpha 0.99 / eps 1e-8) or Adam."""
+def make_optimizer(spec, model, comm=None):
+    """RMSprop (the paper's, Chainer's alpha 0.99 / eps 1e-8) or Adam; with a
+    ChainerMN ``comm``, updating with the gradients averaged over the ranks."""
     name = spec['name']
     if name == 'rmsprop':
         optimizer = chainer.optimizers.RMSprop(lr=spec['lr'])
@@ -20,17 +22,19 @@ def make_optimizer(spec, model):
     else:
         raise UsageError("unknown optimizer {!r}: choose 'rmsprop' or 'adam'".format(name))
     optimizer.setup(model)
-    return optimizer
+    return optimizer if comm is None else distributed.multi_node_optimizer(optimizer, comm)
 
 
-def make_updater(config, iterator, generator, critic, device):
-    """The updater of ``config['objective']`` with its constraint."""
+def make_updater(config, iterator, generator, critic, device, seed=None, comm=None):
+    """The updater of ``config['objective']`` with its constraint; ``seed``
+    (default ``config['seed']``) seeds its z stream; ``comm``: see
+    ``make_optimizer``."""
     if config['objective'] not in OBJECTIVES:
         raise UsageError("unknown objective {!r}: choose 'wgan' or 'gan'".format(
             config['objective']))
     constraint = make_constraint(config['constraint'], config['svc_every'],
                                  config['clip_value'], config['svc_include_eps'])
     return OBJECTIVES[config['objective']](
-        iterator, make_optimizer(config['optimizer'], generator),
-        make_optimizer(config['optimizer'], critic), constraint,
-        seed=config['seed'], device=device)
+        iterator, make_optimizer(config['optimizer'], generator, comm),
+        make_optimizer(config['optimizer'], critic, comm), constraint,
+        seed=config['seed'] if seed is None else seed, device=device)

@@ -1,6 +1,10 @@
 """Singular value clipping (paper §4.2), exact and on the device of the weights."""
 import chainer.links as L
+import chainermn.links
 from chainer import backend
+
+# Chainer's BN and ChainerMN's multi-node BN (not a subclass of it).
+BATCH_NORMALIZATIONS = (L.BatchNormalization, chainermn.links.MultiNodeBatchNormalization)
 
 
 def clip_singular_values(w):
@@ -42,5 +46,5 @@ def singular_value_clipping(critic, include_eps=False):
             w = param.array
             param.array[...] = clip_singular_values(w.reshape(w.shape[0], -1)).reshape(w.shape)
     for link in critic.links():
-        if isinstance(link, L.BatchNormalization):
+        if isinstance(link, BATCH_NORMALIZATIONS):
             clip_bn_gamma(link, include_eps)

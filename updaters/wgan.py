@@ -19,8 +19,9 @@ class WGANUpdater(chainer.training.updaters.StandardUpdater):
 
     All randomness of a step comes from host RandomStates that are saved in
     the trainer snapshot: ``self.rng`` (z0 and the critic noise seeds), the
-    iterator's shuffle order and a dataset's ``rng`` (random windows), so that
-    a resumed run continues exactly.
+    iterator's shuffle order and a dataset's own state if it has a
+    ``serialize`` method (the draws of random windows), so that a resumed run
+    continues exactly.
     """
 
     def __init__(self, iterator, gen_optimizer, critic_optimizer, constraint,
@@ -79,9 +80,8 @@ class WGANUpdater(chainer.training.updaters.StandardUpdater):
             sampler = getattr(iterator, 'order_sampler', None)
             if isinstance(sampler, ShuffleOrderSampler):
                 _serialize_random_state(serializer['order_rng_' + name], sampler._random)
-            dataset_rng = getattr(iterator.dataset, 'rng', None)
-            if dataset_rng is not None:
-                _serialize_random_state(serializer['dataset_rng_' + name], dataset_rng)
+            if hasattr(iterator.dataset, 'serialize'):
+                iterator.dataset.serialize(serializer['dataset_' + name])
 
 
 def _step(optimizer, loss):

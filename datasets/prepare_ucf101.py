@@ -1,0 +1,288 @@
+"""Prepare UCF-101 for training: decode the official videos into a frame store (DESIGN §3).
+
+    python -m datasets.prepare_ucf101 --videos UCF-101/ --splits ucfTrainTestlist/ \\
+        --split 1 --out data/ucf101_64 [--workers N] [--rows 64] [--cols 85]
+
+Reads ``classInd.txt``, ``trainlist0<split>.txt`` and ``testlist0<split>.txt``,
+decodes every frame of every listed clip with the FFmpeg that
+opencv-python-headless bundles (no system ffmpeg; frames are counted by
+decoding, not from the container's metadata), resizes it to rows x cols
+(64 x 85, the original TGAN's size) by area averaging (``cv2.INTER_AREA``;
+the original used PIL's default filter) and writes the store that
+``datasets.ucf101`` reads. Clips that cannot be opened or decode to fewer
+than ``--min-frames`` frames are skipped with a warning and listed in the index.
+
+Resumable: each finished clip is appended to its subset's store file, flushed
+to disk, and only then recorded in ``journal.jsonl``. A rerun after a kill
+drops whatever follows the last recorded clip and decodes only the clips not
+yet recorded. ``index.json``, which makes the store usable, is written
+(atomically) only when every clip is done.
+"""
+import argparse
+import json
+import multiprocessing
+import os
+import re
+import sys
+import time
+
+import cv2
+import numpy
+
+from datasets.ucf101 import FORMAT, INDEX, SUBSETS, read_index, store_file
+from errors import UsageError
+from extensions.atomic import atomic_path
+
+JOURNAL = 'journal.jsonl'
+CLIP_NAME = re.compile(r'v_(?P<cls>.+)_g(?P<group>\d+)_c(?P<clip>\d+)\.avi$', re.IGNORECASE)
+
+
+def read_classes(splits):
+    """Class names in ``classInd.txt`` order (lines ``<1-based id> <name>``)."""
+    path = os.path.join(splits, 'classInd.txt')
+    names = []
+    for number, fields in enumerate(_lines(path), 1):
+        if len(fields) != 2 or fields[0] != str(number):
+            raise UsageError('{}: line {} should be "{} <ClassName>", found {!r}'.format(
+                path, number, number, ' '.join(fields)))
+        names.append(fields[1])
+    return names
+
+
+def read_split(splits, subset, split, classes):
+    """The clips of one subset: dicts with path, class name and id, group, clip."""
+    path = os.path.join(splits, '{}list0{}.txt'.format(subset, split))
+    ids = {name.lower(): i for i, name in enumerate(classes)}
+    clips = []
+    for fields in _lines(path):
+        name = fields[0].replace('\\', '/')
+        match = CLIP_NAME.search(name)
+        # the class of the folder, else of the file name; both matched ignoring case,
+        # as classInd.txt says HandstandPushups and the file names HandStandPushups
+        class_id = ids.get(name.split('/')[0].lower())
+        if class_id is None and match:
+            class_id = ids.get(match.group('cls').lower())
+        if match is None or class_id is None:
+            raise UsageError('{}: {!r} is not <Class>/v_<Class>_g<group>_c<clip>.avi with a '
+                             'class of classInd.txt'.format(path, name))
+        clips.append({'path': name, 'class_name': classes[class_id], 'class_id': class_id,
+                      'group': int(match.group('group')), 'clip': int(match.group('clip'))})
+    if not clips:
+        raise UsageError('{}: lists no clips'.format(path))
+    return clips
+
+
+def _lines(path):
+    try:
+        with open(path) as f:
+            return [line.split() for line in f if line.strip()]
+    except OSError as e:
+        raise UsageError('{}: {}: give --splits the folder ucfTrainTestlist/ of the official '
+                         'split files'.format(path, e.strerror))
+
+
+def find_videos(videos):
+    """Every .avi under ``videos``, by lower-case relative path (the lists and
+    the folders do not agree on the case of HandstandPushups)."""
+    found = {}
+    for root, _, files in os.walk(videos):
+        for name in files:
+            if name.lower().endswith('.avi'):
+                path = os.path.join(root, name)
+                found[os.path.relpath(path, videos).replace(os.sep, '/').lower()] = path
+    if not found:
+        raise UsageError('no .avi files under {}: give --videos the folder UCF-101/ that '
+                         'holds <Class>/v_*.avi'.format(videos))
+    return found
+
+
+def decode(path, rows, cols):
+    """Every frame of a video, resized to (rows, cols), as uint8 RGB (frames, rows, cols, 3)."""
+    capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+    frames = []
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frame = cv2.resize(frame, (cols, rows), interpolation=cv2.INTER_AREA)
+            frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    finally:
+        capture.release()
+    return numpy.stack(frames) if frames else numpy.zeros((0, rows, cols, 3), numpy.uint8)
+
+
+def _work(task):
+    """Decode one clip in a worker: (subset, clip, frames or None, why it was skipped)."""
+    subset, clip, path, rows, cols, min_frames = task
+    if path is None:
+        return subset, clip, None, 'file not found'
+    try:
+        frames = decode(path, rows, cols)
+    except cv2.error as e:
+        return subset, clip, None, 'decoding failed: {}'.format(str(e).strip().splitlines()[-1])
+    if len(frames) < min_frames:
+        return subset, clip, None, '{} frames decoded, fewer than {}'.format(
+            len(frames), min_frames)
+    return subset, clip, frames, None
+
+
+def _worker_setup():
+    cv2.setNumThreads(1)
+
+
+class Journal:
+    """The store files being written and the record of the clips they hold."""
+
+    def __init__(self, out, header):
+        self.path = os.path.join(out, JOURNAL)
+        frame_bytes = header['rows'] * header['cols'] * 3
+        os.makedirs(out, exist_ok=True)
+        self.done, self.ends = self._recover(header), {s: 0 for s in SUBSETS}
+        for (subset, _), record in self.done.items():
+            self.ends[subset] = max(self.ends[subset], record['last'] + 1)
+        paths = {s: os.path.join(out, store_file(s)) for s in SUBSETS}
+        for subset, path in paths.items():
+            size = os.path.getsize(path) if os.path.exists(path) else 0
+            if size < self.ends[subset] * frame_bytes:
+                raise UsageError('{} is shorter than {} says: remove {} and start '
+                                 'again'.format(path, self.path, out))
+        self.stores = {s: open(path, 'ab+') for s, path in paths.items()}
+        for subset, store in self.stores.items():  # drop what follows the last recorded clip
+            store.truncate(self.ends[subset] * frame_bytes)
+        self.file = open(self.path, 'a')
+
+    def _recover(self, header):
+        """The recorded clips by (subset, path); starts a journal if there is none."""
+        if not os.path.exists(self.path):
+            with atomic_path(self.path) as tmp, open(tmp, 'w') as f:
+                f.write(json.dumps(header) + '\n')
+            return {}
+        with open(self.path, 'rb') as f:
+            data = f.read()
+        complete = data[:data.rfind(b'\n') + 1]  # a kill may leave half a line
+        lines = complete.decode().splitlines()
+        if json.loads(lines[0]) != header:
+            raise UsageError('{} holds an unfinished preparation with {}: rerun with those '
+                             'settings or give a new --out'.format(self.path, lines[0]))
+        with open(self.path, 'r+b') as f:
+            f.truncate(len(complete))
+        records = [json.loads(line) for line in lines[1:]]
+        return {(r['subset'], r['path']): r for r in records}
+
+    def add(self, subset, clip, frames):
+        """Append a clip's frames to the store, flush them, then record the clip."""
+        store = self.stores[subset]
+        store.write(frames.tobytes())
+        store.flush()
+        os.fsync(store.fileno())
+        first = self.ends[subset]
+        self.ends[subset] += len(frames)
+        record = dict(clip, subset=subset, first=first, last=self.ends[subset] - 1)
+        self.file.write(json.dumps(record) + '\n')
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.done[subset, clip['path']] = record
+
+    def close(self):
+        for f in list(self.stores.values()) + [self.file]:
+            f.close()
+
+
+class Progress:
+    """A one-line progress report on stderr."""
+
+    def __init__(self, total, done):
+        self.total, self.done, self.skipped = total, done, 0
+        self.start, self.resumed = time.time(), done
+
+    def update(self, skipped=False):
+        self.done += 1
+        self.skipped += skipped
+        rate = (self.done - self.resumed) / max(time.time() - self.start, 1e-9)
+        left = (self.total - self.done) / rate if rate else 0
+        sys.stderr.write('\r{}/{} clips ({} skipped), {:.1f} clips/s, {:.0f} min left  '.format(
+            self.done, self.total, self.skipped, rate, left / 60))
+        sys.stderr.flush()
+
+
+def prepare(videos, splits, split, out, workers=None, rows=64, cols=85, min_frames=16):
+    """Build (or finish) the store in ``out``; returns its index."""
+    header = {'format': FORMAT, 'split': split, 'rows': rows, 'cols': cols,
+              'min_frames': min_frames}
+    index_path = os.path.join(out, INDEX)
+    if os.path.exists(index_path):
+        index = read_index(out, 'remove {} and prepare it again'.format(out))
+        if {k: index.get(k) for k in header} != header:
+            raise UsageError('{} holds a finished store with other settings: give a new '
+                             '--out'.format(index_path))
+        print('{} is already prepared (remove {} to prepare again)'.format(out, out))
+        return index
+    classes = read_classes(splits)
+    lists = {s: read_split(splits, s, split, classes) for s in SUBSETS}
+    found = find_videos(videos)
+    journal = Journal(out, header)
+    tasks = [(s, clip, found.get(clip['path'].lower()), rows, cols, min_frames)
+             for s in SUBSETS for clip in lists[s] if (s, clip['path']) not in journal.done]
+    progress = Progress(sum(map(len, lists.values())), len(journal.done))
+    skipped = []
+    pool = multiprocessing.Pool(workers or os.cpu_count(), _worker_setup) \
+        if workers != 1 else None
+    try:
+        results = pool.imap_unordered(_work, tasks) if pool else map(_work, tasks)
+        for subset, clip, frames, why in results:
+            if frames is None:
+                skipped.append({'subset': subset, 'path': clip['path'], 'reason': why})
+                sys.stderr.write('\nwarning: skipped {}: {}\n'.format(clip['path'], why))
+            else:
+                journal.add(subset, clip, frames)
+            progress.update(frames is None)
+    finally:
+        sys.stderr.write('\n')
+        if pool:
+            pool.terminate()
+        journal.close()
+    index = dict(header, classes=classes, subsets={}, skipped=skipped)
+    for subset in SUBSETS:
+        records = [journal.done[subset, c['path']] for c in lists[subset]
+                   if (subset, c['path']) in journal.done]
+        index['subsets'][subset] = {
+            'frames': journal.ends[subset],
+            'clips': [{k: r[k] for k in ('path', 'class_name', 'class_id', 'group', 'clip',
+                                          'first', 'last')} for r in records]}
+    with atomic_path(index_path) as tmp, open(tmp, 'w') as f:
+        json.dump(index, f, indent=1)
+    os.remove(journal.path)
+    for subset in SUBSETS:
+        entry = index['subsets'][subset]
+        print('{}: {} clips, {} frames, {:.2f} GB in {}'.format(
+            subset, len(entry['clips']), entry['frames'],
+            entry['frames'] * rows * cols * 3 / 1e9, os.path.join(out, store_file(subset))))
+    print('skipped {} broken or missing clips (listed in {})'.format(len(skipped), index_path))
+    return index
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--videos', required=True, help='the UCF-101/ folder of <Class>/v_*.avi')
+    p.add_argument('--splits', required=True, help='the ucfTrainTestlist/ folder')
+    p.add_argument('--split', type=int, choices=(1, 2, 3), default=1)
+    p.add_argument('--out', required=True, help='store folder, e.g. data/ucf101_64')
+    p.add_argument('--workers', type=int, default=os.cpu_count(),
+                   help='decoding processes (default: all cores)')
+    p.add_argument('--rows', type=int, default=64)
+    p.add_argument('--cols', type=int, default=85)
+    p.add_argument('--min-frames', type=int, default=16,
+                   help='skip clips that decode to fewer frames')
+    args = p.parse_args(argv)
+    try:
+        prepare(args.videos, args.splits, args.split, args.out, args.workers,
+                args.rows, args.cols, args.min_frames)
+    except UsageError as e:
+        print('error: {}'.format(e), file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Leaky ReLU, max(x, slope * x) for 0 <= slope <= 1: the critic's activation
+(paper Table 1, slope 0.2).
+
+Same values as ``chainer.functions.leaky_relu``, with arithmetic instead of
+Chainer's CPU masked assignment ``y[x <= 0] *= slope`` (measured on the
+critic's first activation, 32x64x8x32x32: 0.53 s forward, 0.49 s backward
+against 0.045 s and 0.047 s here).
+"""
+import chainer_compat  # noqa: F401
+from chainer import backend
+from chainer import function_node
+from chainer.utils import type_check
+
+
+class LeakyReLU(function_node.FunctionNode):
+
+    def __init__(self, slope):
+        if not 0 <= slope <= 1:
+            raise ValueError('leaky_relu slope must be in [0, 1], got {}'.format(slope))
+        self.slope = slope
+
+    def check_type_forward(self, in_types):
+        type_check.expect(in_types.size() == 1, in_types[0].dtype.kind == 'f')
+
+    def forward(self, inputs):
+        x, = inputs
+        y = x * x.dtype.type(self.slope)
+        backend.get_array_module(x).maximum(x, y, out=y)
+        self.retain_outputs((0,))
+        return y,
+
+    def backward(self, indexes, grad_outputs):
+        y, = self.get_retained_outputs()
+        return LeakyReLUGrad(y.array > 0, self.slope).apply(grad_outputs)
+
+
+class LeakyReLUGrad(function_node.FunctionNode):
+    """gy * (1 where the output is positive, else slope); linear in gy."""
+
+    def __init__(self, positive, slope):
+        self.positive, self.slope = positive, slope
+
+    def forward(self, inputs):
+        gy, = inputs
+        factor = self.positive.astype(gy.dtype)
+        factor *= 1 - self.slope
+        factor += self.slope
+        factor *= gy
+        return factor,
+
+    def backward(self, indexes, grad_outputs):
+        return LeakyReLUGrad(self.positive, self.slope).apply(grad_outputs)
+
+
+def leaky_relu(x, slope=0.2):
+    """max(x, slope * x), 0 <= slope <= 1."""
+    return LeakyReLU(slope).apply((x,))[0]

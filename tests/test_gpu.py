@@ -1,0 +1,152 @@
+"""The GPU path (CuPy) gives the CPU path's numbers: our convolutions, SVC,
+one training step, and train.py end to end. Skipped where CuPy or a GPU is
+missing (CI); run on a GPU machine with
+``python -m unittest discover -s tests -p test_gpu.py``."""
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy
+
+import chainer_compat  # noqa: F401
+import chainer
+
+from functions.batch_normalization import batch_normalization
+from functions.convolution import convolution, deconvolution
+from updaters import SingularValueClipping, WGANUpdater
+from updaters.svc import clip_singular_values, singular_value_clipping
+
+from test_train import ROOT, TINY, model_arrays
+from test_updater import params, run, tiny_setup
+
+
+def _gpu():
+    try:
+        import cupy
+        return cupy if cupy.cuda.runtime.getDeviceCount() > 0 else None
+    except Exception:  # no CuPy, no driver or no device: all mean "no GPU here"
+        return None
+
+
+cupy = _gpu()
+
+
+@unittest.skipIf(cupy is None, 'needs CuPy and a GPU')
+class TestGPU(unittest.TestCase):
+
+    def test_convolutions_match_cpu(self):
+        rng = numpy.random.default_rng(0)
+        # the TGAN layers' geometries (kernel, stride, pad) in 1, 2 and 3 dimensions
+        for ndim, (k, s, p), transpose in itertools.product(
+                (1, 2, 3), [(4, 2, 1), (4, 1, 0), (3, 1, 1)], (False, True)):
+            x = rng.standard_normal((3, 5) + (6,) * ndim, dtype=numpy.float32)
+            W = rng.standard_normal(((5, 4) if transpose else (4, 5)) + (k,) * ndim,
+                                    dtype=numpy.float32)
+            b = rng.standard_normal(4, dtype=numpy.float32)
+            gy_seed = int(rng.integers(2 ** 31))
+            fn = deconvolution if transpose else convolution
+            results = []
+            for xp in (numpy, cupy):
+                inputs = [chainer.Variable(xp.asarray(a)) for a in (x, W, b)]
+                y = fn(*inputs, stride=s, pad=p)
+                gy = numpy.random.RandomState(gy_seed).standard_normal(y.shape)
+                y.grad = xp.asarray(gy.astype(numpy.float32))
+                y.backward()
+                results.append([chainer.backend.CpuDevice().send(a) for a in
+                                [y.array] + [v.grad for v in inputs]])
+            with self.subTest(ndim=ndim, k=k, s=s, p=p, transpose=transpose):
+                for cpu, gpu in zip(*results):
+                    numpy.testing.assert_allclose(gpu, cpu, rtol=1e-4, atol=1e-4)
+
+    def test_batch_normalization_matches_cpu(self):
+        rng = numpy.random.RandomState(0)
+        x, gy = (rng.randn(6, 4, 3, 5, 7).astype(numpy.float32) for _ in range(2))
+        gamma, beta = (rng.randn(4).astype(numpy.float32) for _ in range(2))
+        results = []
+        for xp in (numpy, cupy):
+            inputs = [chainer.Variable(xp.asarray(a)) for a in (x, gamma, beta)]
+            running = [xp.zeros(4, numpy.float32), xp.ones(4, numpy.float32)]
+            y = batch_normalization(*inputs, 2e-5, *running)
+            y.grad = xp.asarray(gy)
+            y.backward()
+            results.append([chainer.backend.CpuDevice().send(a) for a in
+                            [y.array] + [v.grad for v in inputs] + running])
+        for cpu, gpu in zip(*results):
+            numpy.testing.assert_allclose(gpu, cpu, rtol=1e-4, atol=1e-5)
+
+    def test_svc_matches_cpu(self):
+        rng = numpy.random.RandomState(0)
+        for shape in [(64, 192), (128, 4096), (1, 512), (300, 20)]:
+            w = (rng.randn(*shape) * 0.3).astype(numpy.float32)
+            gpu = clip_singular_values(cupy.asarray(w))
+            self.assertIsInstance(gpu, cupy.ndarray)
+            numpy.testing.assert_allclose(cupy.asnumpy(gpu), clip_singular_values(w),
+                                          rtol=0, atol=2e-6, err_msg=str(shape))
+
+    def test_training_steps_match_cpu(self):
+        """Three updates with SVC after the second, from the same initial
+        weights and data: GPU weights equal the CPU weights to float32 noise."""
+        results = []
+        for device in ('@numpy', '@cupy:0'):
+            updater, gen, critic = tiny_setup(WGANUpdater, SingularValueClipping(2),
+                                              device=device)
+            # RMSprop's first steps are lr * g / |g|: a near-zero gradient's
+            # float32 rounding would flip them. With eps 1 a step is ~ lr * g.
+            for optimizer in updater.get_all_optimizers().values():
+                optimizer.hyperparam.eps, optimizer.hyperparam.lr = 1.0, 0.1
+            observations = run(updater, 3)
+            results.append((observations, params(gen), params(critic)))
+        (obs_cpu, gen_cpu, critic_cpu), (obs_gpu, gen_gpu, critic_gpu) = results
+        self.assertIsInstance(next(iter(critic_gpu.values())), cupy.ndarray)
+        for a, b in zip(obs_cpu, obs_gpu):
+            for key in ('loss_gen', 'loss_dis'):
+                self.assertAlmostEqual(a[key], b[key], delta=1e-3 * max(1, abs(a[key])))
+        for cpu, gpu in ((gen_cpu, gen_gpu), (critic_cpu, critic_gpu)):
+            for name in cpu:
+                # relative to the array's scale: a gradient that is a sum with
+                # cancellations (a BN beta's) has a large elementwise error
+                numpy.testing.assert_allclose(
+                    cupy.asnumpy(gpu[name]), cpu[name], rtol=1e-3,
+                    atol=1e-3 * numpy.abs(cpu[name]).max(), err_msg=name)
+
+    def test_svc_of_a_gpu_critic(self):
+        updater, gen, critic = tiny_setup(WGANUpdater, SingularValueClipping(1),
+                                          device='@cupy:0')
+        for link in critic.links():
+            if hasattr(link, 'W'):
+                link.W.array *= 10
+        singular_value_clipping(critic)
+        for name, param in critic.namedparams():
+            if name.endswith('/W') and param.ndim > 1:
+                w = cupy.asnumpy(param.array).reshape(param.shape[0], -1)
+                self.assertLessEqual(numpy.linalg.norm(w.astype(numpy.float64), 2), 1 + 1e-4)
+
+    def test_train_script_on_gpu_resumes_exactly(self):
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory)
+        config = os.path.join(directory, 'tiny.yaml')
+        with open(config, 'w') as f:
+            f.write(TINY)
+
+        def train(*args):
+            result = subprocess.run([sys.executable, 'train.py', '--gpu', '0', *args],
+                                    cwd=ROOT, capture_output=True, text=True, timeout=600)
+            self.assertEqual(result.returncode, 0, result.stderr)
+
+        straight, resumed = (os.path.join(directory, name) for name in ('straight', 'resumed'))
+        train('--config', config, '--iterations', '6', '--out', straight)
+        train('--config', config, '--iterations', '3', '--out', resumed)
+        train('--resume', resumed, '--iterations', '6')
+        self.assertTrue(os.path.isfile(os.path.join(straight, 'preview/iter_00000006.gif')))
+        a, b = model_arrays(straight, 6), model_arrays(resumed, 6)
+        for key in a:
+            # cuBLAS may pick different kernels across processes: not bitwise
+            numpy.testing.assert_allclose(a[key], b[key], rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -1,0 +1,46 @@
+"""functions.leaky_relu against Chainer's own leaky ReLU."""
+import unittest
+
+import numpy
+
+import chainer_compat  # noqa: F401
+import chainer
+import chainer.functions as F
+from chainer import gradient_check
+
+from functions.leaky_relu import leaky_relu
+
+
+class TestLeakyReLU(unittest.TestCase):
+
+    def test_matches_chainer(self):
+        rng = numpy.random.RandomState(0)
+        x = rng.randn(3, 4, 5, 6).astype(numpy.float32)
+        gy = rng.randn(*x.shape).astype(numpy.float32)
+        for slope in (0.0, 0.2, 1.0):
+            results = []
+            for fn in (leaky_relu, F.leaky_relu):
+                v = chainer.Variable(x.copy())
+                y = fn(v, slope)
+                y.grad = gy
+                y.backward()
+                results.append((y.array, v.grad))
+            for ours, theirs in zip(*results):
+                numpy.testing.assert_array_equal(ours, theirs)
+
+    def test_gradient_checks(self):
+        rng = numpy.random.RandomState(1)
+        # away from the kink at 0, where the derivative is undefined
+        x = rng.uniform(0.1, 1, (4, 6)) * rng.choice([-1, 1], (4, 6))
+        gy, ggx = rng.randn(4, 6), rng.randn(4, 6)
+        gradient_check.check_backward(lambda v: leaky_relu(v, 0.2), x, gy, dtype=numpy.float64)
+        gradient_check.check_double_backward(lambda v: leaky_relu(v, 0.2), x, gy, ggx,
+                                             dtype=numpy.float64)
+
+    def test_slope_outside_unit_interval_is_refused(self):
+        with self.assertRaisesRegex(ValueError, 'slope'):
+            leaky_relu(numpy.ones(3, numpy.float32), 1.5)
+
+
+if __name__ == '__main__':
+    unittest.main()
