@@ -12,6 +12,7 @@ import sys
 
 import matplotlib
 
+import allocator
 import chainer_compat  # noqa: F401  (before chainer)
 import config as config_lib
 from errors import UsageError
@@ -113,6 +114,7 @@ def make_iterator(dataset, batchsize, seed, loader_processes):
 
 def main(argv=None):
     args = parse_args(argv)
+    allocator.keep_freed_memory()
     config, out, snapshot = resolve_config(args)
     workers = distributed.Workers(args.communicator, args.gpu)  # one process without
     device = get_device(workers.gpu)

@@ -23,6 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import allocator  # noqa: E402
 import chainer_compat  # noqa: E402,F401
 import chainer  # noqa: E402
 import numpy  # noqa: E402
@@ -80,12 +81,15 @@ def main():
     p.add_argument('--timer', action='store_true',
                    help='time each Chainer function of one more iteration (TimerHook)')
     p.add_argument('--json', help='also write the numbers to this file')
+    p.add_argument('--system-malloc', action='store_true',
+                   help="glibc's default allocation, not train.py's allocator setting")
     args = p.parse_args()
+    kept = not args.system_malloc and allocator.keep_freed_memory()
 
     updater, critic = build(args)
     xp = critic.xp
-    print('device: {}  blas: {}  batch: {}{}'.format(
-        'GPU {}'.format(args.gpu) if args.gpu >= 0 else 'CPU', blas(), args.batch,
+    print('device: {}  blas: {}  batch: {}  freed memory kept: {}{}'.format(
+        'GPU {}'.format(args.gpu) if args.gpu >= 0 else 'CPU', blas(), args.batch, kept,
         '  CUPY_TF32={}'.format(os.environ.get('CUPY_TF32', '0')) if args.gpu >= 0 else ''))
     timed(updater.update, xp, args.warmup)
     iteration = timed(updater.update, xp, args.iters)

@@ -1,0 +1,5 @@
+"""Evaluation of trained generators (paper §6.3, DESIGN §4): the Inception
+Score with C3D under the paper's protocol, the Fréchet distance on C3D
+features, and an offline classifier for the synthetic set. ``evaluate.py``
+is the command line."""
+import chainer_compat  # noqa: F401
