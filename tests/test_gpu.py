@@ -89,29 +89,34 @@ class TestGPU(unittest.TestCase):
 
     def test_training_steps_match_cpu(self):
         """Three updates with SVC after the second, from the same initial
-        weights and data: GPU weights equal the CPU weights to float32 noise."""
+        weights and data: the GPU run changes every weight array as the CPU
+        run does, to float32 noise."""
         results = []
         for device in ('@numpy', '@cupy:0'):
             updater, gen, critic = tiny_setup(WGANUpdater, SingularValueClipping(2),
                                               device=device)
+            initial = {'gen': params(gen), 'critic': params(critic)}
             # RMSprop's first steps are lr * g / |g|: a near-zero gradient's
             # float32 rounding would flip them. With eps 1 a step is ~ lr * g.
             for optimizer in updater.get_all_optimizers().values():
                 optimizer.hyperparam.eps, optimizer.hyperparam.lr = 1.0, 0.1
             observations = run(updater, 3)
-            results.append((observations, params(gen), params(critic)))
-        (obs_cpu, gen_cpu, critic_cpu), (obs_gpu, gen_gpu, critic_gpu) = results
-        self.assertIsInstance(next(iter(critic_gpu.values())), cupy.ndarray)
+            results.append((observations, initial, {'gen': params(gen),
+                                                     'critic': params(critic)}))
+        (obs_cpu, initial, cpu), (obs_gpu, _, gpu) = results
+        self.assertIsInstance(gpu['critic']['/c0/W'], cupy.ndarray)
         for a, b in zip(obs_cpu, obs_gpu):
             for key in ('loss_gen', 'loss_dis'):
                 self.assertAlmostEqual(a[key], b[key], delta=1e-3 * max(1, abs(a[key])))
-        for cpu, gpu in ((gen_cpu, gen_gpu), (critic_cpu, critic_gpu)):
-            for name in cpu:
-                # relative to the array's scale: a gradient that is a sum with
-                # cancellations (a BN beta's) has a large elementwise error
-                numpy.testing.assert_allclose(
-                    cupy.asnumpy(gpu[name]), cpu[name], rtol=1e-3,
-                    atol=1e-3 * numpy.abs(cpu[name]).max(), err_msg=name)
+        for net in cpu:
+            for name, w_cpu in cpu[net].items():
+                # measured against the training's change of the array: some
+                # gradients (a BN beta's, summed with cancellations) carry a
+                # few percent of float32 rounding after three steps, while a
+                # wrong GPU computation differs by the whole change
+                change = numpy.linalg.norm(w_cpu - initial[net][name])
+                error = numpy.linalg.norm(cupy.asnumpy(gpu[net][name]) - w_cpu)
+                self.assertLessEqual(error, 0.1 * change + 1e-6, (net, name, error, change))
 
     def test_svc_of_a_gpu_critic(self):
         updater, gen, critic = tiny_setup(WGANUpdater, SingularValueClipping(1),
