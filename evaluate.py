@@ -11,14 +11,12 @@ offline synthetic-set classifier instead of C3D. See README "Evaluation".
 """
 import argparse
 import os
-import sys
 
 import allocator
 import chainer_compat  # noqa: F401  (before chainer)
 import config as config_lib
-from errors import UsageError
-
-import chainer  # noqa: E402
+from devices import get_device
+from errors import UsageError, run_command
 
 import datasets  # noqa: E402
 from evaluation import frechet, record, sampling  # noqa: E402
@@ -68,14 +66,6 @@ def parse_args(argv):
     p.add_argument('--json', help='record file (default: next to the snapshot, or in results/)')
     return p.parse_args(argv)
 
-
-def get_device(gpu):
-    if gpu < 0:
-        return chainer.get_device('@numpy')
-    if not chainer.backends.cuda.available:
-        raise UsageError('--gpu {} needs CuPy and a CUDA GPU, which were not found: '
-                         'install CuPy (README "GPU") or use --gpu -1'.format(gpu))
-    return chainer.get_device('@cupy:{}'.format(gpu))
 
 
 def resolve_protocol(args):
@@ -260,8 +250,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except UsageError as error:
-        print('error: {}'.format(error), file=sys.stderr)
-        sys.exit(2)
+    run_command(main)

@@ -8,14 +8,14 @@ NAME ...`` (distributed.py).
 """
 import argparse
 import os
-import sys
 
 import matplotlib
 
 import allocator
 import chainer_compat  # noqa: F401  (before chainer)
 import config as config_lib
-from errors import UsageError
+from devices import get_device
+from errors import UsageError, run_command
 
 matplotlib.use('Agg')
 
@@ -95,14 +95,6 @@ def resolve_config(args):
     return config, out, snapshot
 
 
-def get_device(gpu):
-    if gpu < 0:
-        return chainer.get_device('@numpy')
-    if not chainer.backends.cuda.available:
-        raise UsageError('--gpu {} needs CuPy and a CUDA GPU, which were not found: '
-                         'install CuPy (README "GPU") or use --gpu -1'.format(gpu))
-    return chainer.get_device('@cupy:{}'.format(gpu))
-
 
 def make_iterator(dataset, batchsize, seed, loader_processes):
     order = chainer.iterators.ShuffleOrderSampler(numpy.random.RandomState(seed))
@@ -180,8 +172,4 @@ def add_writers(trainer, generator, critic, config, stop):
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except UsageError as error:
-        print('error: {}'.format(error), file=sys.stderr)
-        sys.exit(2)
+    run_command(main)

@@ -10,7 +10,6 @@ measured on clips of another seed and stored in the file with the dataset's
 description, which ``evaluate.py --classifier`` checks against the videos.
 """
 import argparse
-import sys
 
 import chainer_compat  # noqa: F401  (before chainer)
 import chainer
@@ -20,7 +19,8 @@ import yaml
 
 import config as config_lib
 import datasets
-from errors import UsageError
+from devices import get_device
+from errors import UsageError, run_command
 from evaluation.offline import save_classifier
 from evaluation.sampling import dataset_description, make
 from models.video_classifier import VideoClassifier
@@ -75,7 +75,7 @@ def main(argv=None):
             config['dataset']))
     VideoClassifier.check_input(config['frames'], config['size'])
     n_classes = int(numpy.max(train.labels)) + 1
-    device = chainer.get_device('@cupy:{}'.format(args.gpu) if args.gpu >= 0 else '@numpy')
+    device = get_device(args.gpu)
     numpy.random.seed(args.seed)
     model = VideoClassifier(n_classes, config['channels'], args.ch, layer_names='fc5')
     model.to_device(device)
@@ -104,8 +104,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except UsageError as error:
-        print('error: {}'.format(error), file=sys.stderr)
-        sys.exit(2)
+    run_command(main)

@@ -326,7 +326,7 @@ def _correlate(prepared, gy, ksize, stride):
     grid_x, columns = prepared
     xp = backend.get_array_module(gy)
     n, c_out, outsize = gy.shape[0], gy.shape[1], gy.shape[2:]
-    ndim, one, zero = len(ksize), (1,) * len(ksize), (0,) * len(ksize)
+    one, zero = (1,) * len(ksize), (0,) * len(ksize)
     taps = _taps(ksize, stride)
     if columns is not None:
         gy = _to_grid(gy, one, zero, outsize, True).reshape(c_out, -1)
