@@ -16,5 +16,7 @@ def run_command(main):
     try:
         sys.exit(main())
     except UsageError as error:
-        print('error: {}'.format(error), file=sys.stderr)
+        # one write, so that the lines of several MPI processes do not interleave
+        sys.stderr.write('error: {}\n'.format(error))
+        sys.stderr.flush()
         sys.exit(2)

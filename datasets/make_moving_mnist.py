@@ -9,12 +9,11 @@ time first like the canonical file, atomically.
 """
 import argparse
 import os
-import sys
 
 import numpy
 
 from datasets.moving_mnist import generate, read_digits
-from errors import UsageError
+from errors import run_command
 from extensions.atomic import atomic_path
 
 
@@ -28,21 +27,17 @@ def main(argv=None):
     p.add_argument('--digits', choices=('train', 'test'), default='train',
                    help='which MNIST images to draw from (default: train)')
     args = p.parse_args(argv)
-    try:
-        digits = read_digits(args.mnist, args.digits)
-        with atomic_path(args.out) as tmp:
-            out = numpy.lib.format.open_memmap(
-                tmp, 'w+', numpy.uint8, (args.frames, args.sequences, 64, 64))
-            generate(digits, out, args.sequences, args.frames, seed=args.seed)
-            out.flush()
-            del out
-    except UsageError as e:
-        print('error: {}'.format(e), file=sys.stderr)
-        return 2
+    digits = read_digits(args.mnist, args.digits)
+    with atomic_path(args.out) as tmp:
+        out = numpy.lib.format.open_memmap(
+            tmp, 'w+', numpy.uint8, (args.frames, args.sequences, 64, 64))
+        generate(digits, out, args.sequences, args.frames, seed=args.seed)
+        out.flush()
+        del out
     print('wrote {} sequences of {} frames from {} digits to {}'.format(
         args.sequences, args.frames, len(digits), os.path.abspath(args.out)))
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_command(main)

@@ -30,7 +30,7 @@ import cv2
 import numpy
 
 from datasets.ucf101 import FORMAT, INDEX, SUBSETS, read_index, store_file
-from errors import UsageError
+from errors import UsageError, run_command
 from extensions.atomic import atomic_path
 
 JOURNAL = 'journal.jsonl'
@@ -275,14 +275,10 @@ def main(argv=None):
     p.add_argument('--min-frames', type=int, default=16,
                    help='skip clips that decode to fewer frames')
     args = p.parse_args(argv)
-    try:
-        prepare(args.videos, args.splits, args.split, args.out, args.workers,
-                args.rows, args.cols, args.min_frames)
-    except UsageError as e:
-        print('error: {}'.format(e), file=sys.stderr)
-        return 2
+    prepare(args.videos, args.splits, args.split, args.out, args.workers,
+            args.rows, args.cols, args.min_frames)
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_command(main)

@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import unittest
 
 import numpy
@@ -21,8 +20,8 @@ from errors import UsageError
 from evaluation import sampling, train_classifier
 from evaluation.offline import load_classifier
 from evaluation.protocols import MEAN_SHAPE
+from test_train import ROOT, tiny_config
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = """\
 base: synthetic_svc
 size: 16
@@ -46,10 +45,7 @@ class EvaluateTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp()
-        cls.config = os.path.join(cls.dir, 'tiny.yaml')
-        with open(cls.config, 'w') as f:
-            f.write(TINY)
+        cls.dir, cls.config = tiny_config(TINY)
         # a result folder as train.py writes it: config.yaml + per-model snapshots
         cls.result = os.path.join(cls.dir, 'run')
         os.makedirs(cls.result)

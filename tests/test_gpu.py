@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import unittest
 
 import numpy
@@ -20,7 +19,7 @@ from functions.convolution import convolution, deconvolution
 from updaters import SingularValueClipping, WGANUpdater
 from updaters.svc import clip_singular_values, singular_value_clipping
 
-from test_train import ROOT, TINY, model_arrays
+from test_train import ROOT, model_arrays, tiny_config
 from test_updater import params, run, tiny_setup
 
 
@@ -131,11 +130,8 @@ class TestGPU(unittest.TestCase):
                 self.assertLessEqual(numpy.linalg.norm(w.astype(numpy.float64), 2), 1 + 1e-4)
 
     def test_train_script_on_gpu_resumes_exactly(self):
-        directory = tempfile.mkdtemp()
+        directory, config = tiny_config()
         self.addCleanup(shutil.rmtree, directory)
-        config = os.path.join(directory, 'tiny.yaml')
-        with open(config, 'w') as f:
-            f.write(TINY)
 
         def train(*args):
             result = subprocess.run([sys.executable, 'train.py', '--gpu', '0', *args],

@@ -17,7 +17,7 @@ import unittest
 
 import numpy
 
-from test_train import ROOT, TINY, model_arrays, train
+from test_train import ROOT, model_arrays, tiny_config, train
 
 
 def find_mpiexec():
@@ -73,10 +73,7 @@ class TestTwoProcesses(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp()
-        cls.config = os.path.join(cls.dir, 'tiny.yaml')
-        with open(cls.config, 'w') as f:
-            f.write(TINY)
+        cls.dir, cls.config = tiny_config()
         cls.straight = cls.run_train('straight', '--iterations', '6')
 
     @classmethod

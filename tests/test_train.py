@@ -36,6 +36,15 @@ def train(*args, **kwargs):
                           text=True, timeout=300, **kwargs)
 
 
+def tiny_config(text=TINY):
+    """A new temporary folder holding ``text`` as tiny.yaml: (folder, config path)."""
+    directory = tempfile.mkdtemp()
+    path = os.path.join(directory, 'tiny.yaml')
+    with open(path, 'w') as f:
+        f.write(text)
+    return directory, path
+
+
 def model_arrays(out, iteration):
     arrays = {}
     for name in ('temporal_generator', 'image_generator', 'critic'):
@@ -47,10 +56,7 @@ def model_arrays(out, iteration):
 class TrainTestCase(unittest.TestCase):
 
     def setUp(self):
-        self.dir = tempfile.mkdtemp()
-        self.config = os.path.join(self.dir, 'tiny.yaml')
-        with open(self.config, 'w') as f:
-            f.write(TINY)
+        self.dir, self.config = tiny_config()
 
     def tearDown(self):
         shutil.rmtree(self.dir)
