@@ -74,9 +74,13 @@ def resolve_config(args):
                     args.resume))
         elif not os.path.isfile(snapshot):
             raise UsageError('--resume {}: no such file or folder'.format(args.resume))
+        extensions.check_snapshot(snapshot)
     preset = args.config
     if preset is None and snapshot is not None:
         preset = os.path.join(os.path.dirname(snapshot), 'config.yaml')
+        if not os.path.isfile(preset):
+            raise UsageError('--resume {}: no config.yaml of its run beside it: give the '
+                             'run\'s --config'.format(args.resume))
     if preset is None:
         preset = '{}_svc'.format(args.dataset or 'synthetic')
     overrides = {key: getattr(args, key) for key in
@@ -133,7 +137,7 @@ def main(argv=None):
 
     if snapshot is not None:
         workers.check_snapshot(snapshot)
-        chainer.serializers.load_npz(snapshot, trainer)
+        extensions.load_snapshot(snapshot, trainer)
     setup = workers.describe(config['batchsize'], config['multi_node_bn'])
     if workers.writer:
         if snapshot is not None:

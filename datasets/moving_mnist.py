@@ -50,6 +50,9 @@ def read_digits(path, subset='train'):
     """MNIST images as uint8 (n, 28, 28) from ``mnist.npz`` (arrays x_train,
     x_test) or the IDX files ``<train|t10k>-images-idx3-ubyte[.gz]``; ``path``
     is such a file or the folder that holds it."""
+    if not os.path.exists(path):
+        raise UsageError('{}: no such file or folder: give --mnist the MNIST IDX files\' folder '
+                         'or mnist.npz'.format(path))
     if os.path.isdir(path):
         names = ['mnist.npz'] + ['{}-images{}idx3-ubyte{}'.format(
             'train' if subset == 'train' else 't10k', sep, gz)
@@ -60,11 +63,15 @@ def read_digits(path, subset='train'):
                 path, ', '.join(names)))
         path = found[0]
     if path.endswith('.npz'):
-        with numpy.load(path) as f:
-            key = 'x_' + subset
-            if key not in f:
-                raise UsageError('{}: no array {} (has {})'.format(path, key, ', '.join(f.files)))
-            digits = f[key]
+        try:
+            with numpy.load(path) as f:
+                key = 'x_' + subset
+                if key not in f:
+                    raise UsageError('{}: no array {} (has {})'.format(
+                        path, key, ', '.join(f.files)))
+                digits = f[key]
+        except (OSError, ValueError) as e:
+            raise UsageError('{}: not a readable npz file ({})'.format(path, type(e).__name__))
     else:
         with (gzip.open if path.endswith('.gz') else open)(path, 'rb') as f:
             data = f.read()

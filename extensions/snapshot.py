@@ -2,10 +2,13 @@
 import glob
 import os
 import re
+import zipfile
 
 import chainer
+import numpy
 from chainer import training
 
+from errors import UsageError
 from extensions.atomic import atomic_path
 
 TRAINER_FILE = 'snapshot_iter_{}.npz'
@@ -45,3 +48,27 @@ def latest_snapshot(directory):
         if match:
             found[int(match.group(1))] = path
     return found[max(found)] if found else None
+
+
+def check_snapshot(path):
+    """A one-line error unless ``path`` is a trainer snapshot (an npz with
+    the updater's iteration)."""
+    try:
+        with numpy.load(path) as f:
+            ok = 'updater/iteration' in f.files
+    except (OSError, ValueError, zipfile.BadZipFile):  # not an npz file
+        ok = False
+    if not ok:
+        raise UsageError('--resume {}: not a trainer snapshot: give a snapshot_iter_N.npz '
+                         'written by train.py, or its result folder'.format(path))
+
+
+def load_snapshot(path, trainer):
+    """Restore ``trainer`` from the snapshot ``path``; a one-line error where
+    it was written for another configuration."""
+    try:
+        chainer.serializers.load_npz(path, trainer)
+    except (KeyError, ValueError) as e:
+        raise UsageError('--resume {}: it does not fit this configuration ({}: {}): resume '
+                         'with the config of the run that wrote it'.format(
+                             path, type(e).__name__, str(e).splitlines()[0][:200]))

@@ -149,10 +149,16 @@ class TestGeneration(unittest.TestCase):
         self.assertEqual(run('--out', out, '--seed', '4').returncode, 0)
         self.assertFalse(numpy.array_equal(numpy.load(out), first))
         self.assertEqual(sorted(os.listdir(os.path.dirname(out))), ['mnist_test_seq.npy'])
-        bad = run('--mnist', os.path.join(self.dir, 'mm'), '--out', out)
-        self.assertEqual(bad.returncode, 2)
-        self.assertEqual(len(bad.stderr.strip().splitlines()), 1, bad.stderr)
-        self.assertIn('error: ', bad.stderr)
+        with open(os.path.join(self.dir, 'mnist.npz'), 'wb') as f:
+            f.write(b'<html>not found</html>')
+        for mnist, message in ((os.path.join(self.dir, 'mm'), 'no MNIST file'),
+                               (os.path.join(self.dir, 'nowhere'), 'no such file or folder'),
+                               (os.path.join(self.dir, 'mnist.npz'), 'not a readable npz')):
+            bad = run('--mnist', mnist, '--out', out)
+            self.assertEqual(bad.returncode, 2, bad.stderr)
+            self.assertEqual(len(bad.stderr.strip().splitlines()), 1, bad.stderr)
+            self.assertTrue(bad.stderr.startswith('error: '), bad.stderr)
+            self.assertIn(message, bad.stderr)
 
 
 if __name__ == '__main__':

@@ -174,6 +174,19 @@ class TestBadInput(TrainTestCase):
     def test_resume_without_snapshot(self):
         self.assertUsageError(train('--resume', self.out('nothing')), 'no such file or folder')
 
+    def test_resume_from_a_file_that_is_no_snapshot(self):
+        self.assertUsageError(train('--resume', self.config), 'not a trainer snapshot')
+
+    def test_resume_with_a_config_that_does_not_fit(self):
+        out = self.out('run')
+        self.assertEqual(train('--config', self.config, '--iterations', '1', '--out', out)
+                         .returncode, 0)
+        snapshot = os.path.join(out, 'snapshot_iter_1.npz')
+        self.assertUsageError(train('--resume', snapshot, '--set', 'critic.ch=8'),
+                              'does not fit this configuration')
+        os.remove(os.path.join(out, 'config.yaml'))
+        self.assertUsageError(train('--resume', snapshot), 'no config.yaml')
+
 
 if __name__ == '__main__':
     unittest.main()
