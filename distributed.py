@@ -71,8 +71,9 @@ class Workers:
         """One line on the parallel set-up, printed and saved in config.yaml."""
         if self.comm is None:
             return 'one process, batch {}'.format(batchsize)
-        return ('{} processes (communicator {}), batch {} per process, effective batch {}, '
-                '{} BN'.format(self.size, self.communicator, self.batch(batchsize), batchsize,
+        return ('{} process{} (communicator {}), batch {} per process, effective batch {}, '
+                '{} BN'.format(self.size, 'es' if self.size > 1 else '', self.communicator,
+                               self.batch(batchsize), batchsize,
                                'multi-node' if multi_node_bn else 'per-process'))
 
     def seed(self, seed):
