@@ -4,13 +4,16 @@
 For UCF-101, Moving MNIST and golf: batches of 32 clips of 16 frames, 64 x 64,
 through ``train.make_iterator`` with ``loader_processes`` 0 (SerialIterator)
 and N (MultiprocessIterator), including ``concat_examples`` (what the updater
-does next). Without --data, the UCF-101 store is prepared here, by
+does next), with train.py's allocator setting (``allocator.py``; without it
+each batch is page-faulted afresh: ~2.5x slower, ``--system-malloc``).
+Without --data, the UCF-101 store is prepared here, by
 ``datasets.prepare_ucf101``, from synthetic .avi files of 320 x 240 (the
 size of UCF-101's videos), which also times the preparation; Moving MNIST and
 golf get synthetic files in their formats. Also estimates the store size of
 the full UCF-101 train split.
 
     python benchmarks/bench_loading.py [--processes 2] [--batches 40] [--data data/ucf101_64]
+                                       [--system-malloc]
 """
 import argparse
 import contextlib
@@ -23,6 +26,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import allocator  # noqa: E402
 import chainer_compat  # noqa: E402,F401
 import chainer  # noqa: E402
 import cv2  # noqa: E402
@@ -121,7 +125,11 @@ def main():
     p.add_argument('--batches', type=int, default=40)
     p.add_argument('--data', help='a prepared UCF-101 store to read instead of a synthetic one')
     p.add_argument('--clips', type=int, default=24, help='synthetic UCF-101 clips')
+    p.add_argument('--system-malloc', action='store_true',
+                   help="glibc's default allocation, not train.py's allocator setting")
     args = p.parse_args()
+    kept = not args.system_malloc and allocator.keep_freed_memory()
+    print('freed memory kept (as train.py does): {}'.format(kept))
     root = tempfile.mkdtemp()
     try:
         paths = {}
