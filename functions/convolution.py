@@ -1,8 +1,10 @@
 """N-dimensional convolution and deconvolution as Chainer FunctionNodes.
 
 Same semantics as ``chainer.functions.convolution_nd`` / ``deconvolution_nd``
-(no ``cover_all``, dilation or groups), built for CPU speed and written with
-array-module generic operations only (numpy or cupy).
+(no ``cover_all``, dilation or groups), built for speed without cuDNN and
+written with array-module generic operations only (numpy or cupy); on a GPU
+the algorithm choices favour fewer, larger kernels (``_batch_chunks``,
+``_use_taps``).
 
 Each input is copied once into a zero-padded "grid" (s_1..s_N, C, t_1, N,
 t_2..t_N): the image split by stride phase r, ``g[r, c, t, n] =
