@@ -20,18 +20,9 @@ from errors import UsageError
 from evaluation import sampling, train_classifier
 from evaluation.offline import load_classifier
 from evaluation.protocols import MEAN_SHAPE
-from test_train import ROOT, tiny_config
+from test_train import ROOT, TINY_NETWORK, tiny_config
 
-TINY = """\
-base: synthetic_svc
-size: 16
-z0_dim: 8
-z1_dim: 8
-temporal_generator: {ch: 16}
-image_generator: {ch: 16}
-critic: {ch: 4}
-dataset_args: {n_clips: 64, object_size: 6}
-"""
+TINY = 'base: synthetic_svc\n' + TINY_NETWORK + 'dataset_args: {n_clips: 64, object_size: 6}\n'
 
 
 def quietly(fn, *args):

@@ -13,14 +13,16 @@ import numpy
 from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = """\
-base: demo
+# the network of the paper's layout at 16x16 with tiny widths
+TINY_NETWORK = """\
 size: 16
 z0_dim: 8
 z1_dim: 8
 temporal_generator: {ch: 16}
 image_generator: {ch: 16}
 critic: {ch: 4}
+"""
+TINY = 'base: demo\n' + TINY_NETWORK + """\
 batchsize: 4
 dataset_args: {n_clips: 8, object_size: 6}
 svc_every: 2
