@@ -20,10 +20,15 @@ DEFAULTS = {
     'frames': 16,
     'size': 64,
     'channels': 3,
-    'z0_dim': 100,
+    'z0_dim': 100,                # z0 of TGAN; z of the baselines
     'z1_dim': 100,
+    'generator': 'tgan',          # tgan | 3d | video_gan (the baselines of Table 4)
+    'conditional': False,         # the conditional TGAN (paper §5.2): labels from the dataset
+    'n_classes': 0,               # set by train.py from the dataset when conditional
     'temporal_generator': {'ch': 512, 'use_beta': False, 'init': 'default'},
     'image_generator': {'ch': 512, 'init': 'uniform', 'use_z0': True},
+    'generator_3d': {'ch': 512, 'init': 'default'},
+    'video_gan': {'ch': 512, 'init': 'default'},
     'critic': {'ch': 64, 'depth': None, 'use_beta': False, 'init': 'default', 'noise_sigma': 0.0},
     'objective': 'wgan',          # wgan | gan (the normal-GAN baseline)
     'constraint': 'svc',          # svc | clip | none

@@ -52,6 +52,9 @@ def parse_args(argv):
     p.add_argument('--batchsize', type=int)
     p.add_argument('--iterations', type=int, help='stop after this many iterations')
     p.add_argument('--seed', type=int)
+    p.add_argument('--conditional', action='store_true', default=None,
+                   help='the conditional TGAN (paper §5.2): the dataset\'s class labels '
+                        'condition the generator and the critic (ucf101, synthetic)')
     p.add_argument('--resume', metavar='PATH',
                    help='a trainer snapshot, or a result folder (its latest snapshot)')
     p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
@@ -84,7 +87,7 @@ def resolve_config(args):
     if preset is None:
         preset = '{}_svc'.format(args.dataset or 'synthetic')
     overrides = {key: getattr(args, key) for key in
-                 ('dataset', 'data', 'batchsize', 'iterations', 'seed')
+                 ('dataset', 'data', 'batchsize', 'iterations', 'seed', 'conditional')
                  if getattr(args, key) is not None}
     for item in args.set:
         key, sep, value = item.partition('=')
@@ -116,9 +119,13 @@ def main(argv=None):
     device = get_device(workers.gpu)
     batchsize = workers.batch(config['batchsize'])
     seed = workers.seed(config['seed'])  # this process's z and data order
-    dataset = workers.shard(datasets.make_dataset(
+    full = datasets.make_dataset(
         config['dataset'], config['data'], config['frames'], config['size'],
-        config['channels'], seed=config['seed'], **config['dataset_args']), config['seed'])
+        config['channels'], seed=config['seed'], **config['dataset_args'])
+    if config['conditional']:
+        full = datasets.Labeled(full, config['dataset'])
+    config['n_classes'] = datasets.n_classes(full, config['n_classes'])
+    dataset = workers.shard(full, config['seed'])
 
     numpy.random.seed(config['seed'])  # weight initialisation, alike in every process
     generator, critic = workers.models(config['multi_node_bn'], models.build_generator(config),
@@ -145,6 +152,8 @@ def main(argv=None):
         print('training with', setup)
         os.makedirs(out, exist_ok=True)
         config_lib.save(config, os.path.join(out, 'config.yaml'), comment='run: ' + setup)
+        if config['conditional']:
+            datasets.save_classes(out, full)
 
     stop.install()
     trainer.run()
@@ -168,10 +177,7 @@ def add_writers(trainer, generator, critic, config, stop):
                                 file_name='critic.png'))
     preview = extensions.Preview(generator, config['preview_videos'], config['seed'])
     trainer.extend(preview, trigger=stop.or_every(config['preview_interval']))
-    snapshots = extensions.Snapshot({
-        'temporal_generator': generator.temporal_generator,
-        'image_generator': generator.image_generator,
-        'critic': critic})
+    snapshots = extensions.Snapshot(dict(generator.parts(), critic=critic))
     trainer.extend(snapshots, trigger=stop.or_every(config['snapshot_interval']))
 
 

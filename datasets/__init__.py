@@ -4,6 +4,7 @@ import os
 
 import chainer_compat  # noqa: F401
 from errors import UsageError
+from datasets.labeled import Labeled, load_classes, n_classes, save_classes  # noqa: F401
 
 NAMES = ('synthetic', 'moving_mnist', 'ucf101', 'golf')
 

@@ -35,7 +35,8 @@ class SyntheticMovingShapes(chainer.dataset.DatasetMixin):
 
     Returns float32 (channels, frames, size, size) in [-1, 1] (background -1),
     like the real datasets. The label of a clip is the index of its shape in
-    ``shapes`` (``self.labels``), for evaluation and the conditional model.
+    ``shapes`` (``self.labels``, named by ``self.class_names``), for evaluation
+    and the conditional model.
     With ``channels=3`` each object gets a random colour.
 
     Args:
@@ -56,6 +57,7 @@ class SyntheticMovingShapes(chainer.dataset.DatasetMixin):
                 object_size, size))
         self.n_clips, self.frames, self.size, self.channels = n_clips, frames, size, channels
         self.shapes = tuple(shapes)
+        self.class_names = list(self.shapes)
         self.masks = [shape_mask(s, object_size) for s in self.shapes]
         self.n_objects, self.object_size = tuple(n_objects), object_size
         self.speed, self.seed = tuple(speed), seed

@@ -117,9 +117,15 @@ def video_source(args, generator, protocol, device, description, data):
     """(seed -> batches of videos, table label): the generator's samples with
     --result, else real clips of the dataset (its random windows by seed)."""
     if generator is not None:
+        prior = None
+        if generator.n_classes:  # paper §5.2: labels drawn from the training class prior
+            names, prior = datasets.load_classes(args.result)
+            print('conditional generator: labels drawn from the training class prior of '
+                  '{} classes'.format(len(names)))
+
         def batches(seed):
             return sampling.generated(generator, protocol.n_samples, protocol.batchsize,
-                                      seed, 'run seed {}'.format(seed))
+                                      seed, 'run seed {}'.format(seed), prior)
         return batches, '{} iter {}'.format(os.path.basename(os.path.normpath(args.result)),
                                             args.iteration)
 

@@ -8,6 +8,7 @@ from chainer import training
 from PIL import Image
 
 from extensions.atomic import atomic_path
+from models.common import one_hot
 
 
 def to_uint8(videos):
@@ -22,10 +23,11 @@ def frame_strips(videos):
     return videos.transpose(0, 2, 1, 3, 4).reshape(n * h, t * w, c)
 
 
-def video_grid(videos):
-    """Videos tiled in a near-square grid, per frame: (T, rows*H, cols*W, C)."""
+def video_grid(videos, cols=None):
+    """Videos tiled row by row in a grid of ``cols`` columns (default: near
+    square), per frame: (T, rows*H, cols*W, C)."""
     n, t, h, w, c = videos.shape
-    cols = math.ceil(math.sqrt(n))
+    cols = cols or math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
     padded = numpy.zeros((rows * cols, t, h, w, c), numpy.uint8)
     padded[:n] = videos
@@ -54,15 +56,21 @@ def save_previews(videos, path_stem, fps=8):
 
 class Preview(training.Extension):
     """Generate ``n_videos`` videos from a fixed z0 (drawn once from ``seed``)
-    with BN in inference mode, and save them as ``preview/iter_N.{png,gif}``."""
+    with BN in inference mode, and save them as ``preview/iter_N.{png,gif}``.
+    A conditional generator's video i gets class i mod n_classes."""
 
     def __init__(self, generator, n_videos=16, seed=0):
         self.generator = generator
         self.z0 = generator.make_hidden(n_videos, numpy.random.RandomState(seed))
+        self.labels = numpy.arange(n_videos) % generator.n_classes if generator.n_classes \
+            else None
 
     def __call__(self, trainer):
+        xp = self.generator.xp
+        condition = None if self.labels is None else one_hot(
+            self.labels, self.generator.n_classes, xp)
         with chainer.using_config('train', False), chainer.no_backprop_mode():
-            videos = self.generator(self.generator.xp.asarray(self.z0))
+            videos = self.generator(xp.asarray(self.z0), condition)
         stem = os.path.join(trainer.out, 'preview', 'iter_{:08d}'.format(
             trainer.updater.iteration))
         save_previews(to_uint8(chainer.backend.CpuDevice().send(videos.array)), stem)

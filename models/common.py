@@ -31,3 +31,8 @@ def log2_int(value, what):
     if value < 2 or 2 ** n != value:
         raise UsageError('{} must be a power of two >= 2, got {}'.format(what, value))
     return n
+
+
+def one_hot(labels, n_classes, xp):
+    """0-based class ids (N,) -> the conditional model's float32 labels (N, n_classes)."""
+    return xp.eye(n_classes, dtype=xp.float32)[xp.asarray(labels)]

@@ -3,6 +3,7 @@ import chainer
 import chainer.functions as F
 
 from errors import UsageError
+from functions.convolution import convolution
 from functions.leaky_relu import leaky_relu
 from models import links
 from models.common import initializer, log2_int
@@ -22,11 +23,15 @@ class Critic(chainer.Chain):
     ``noise_sigma > 0`` adds Gaussian noise to the activations while training,
     as in the original's normal-GAN critic; the caller passes the random
     source (``noise``), so that the noise stream is seeded and resumable.
+    ``n_classes > 0`` is the conditional critic (paper §5.2): the one-hot label
+    broadcast to a (n_classes, T, H, W) volume is concatenated channel-wise to
+    the video, so ``c0`` reads C + n_classes channels. The label half of that
+    convolution is computed without building the volume (``_label_response``).
     Link names are the original's (``c0..``, ``bn0..``; ``bn0`` exists but is unused).
     """
 
     def __init__(self, in_channels=3, frames=16, size=64, ch=64, depth=None,
-                 use_beta=False, init='default', noise_sigma=0.0):
+                 use_beta=False, init='default', noise_sigma=0.0, n_classes=0):
         super().__init__()
         max_depth = log2_int(frames, 'frames')
         self.n_conv = max_depth if depth is None else depth
@@ -35,11 +40,11 @@ class Critic(chainer.Chain):
             raise UsageError('critic depth {} does not fit {} frames of {}x{}: T, H and W '
                              'must stay whole numbers when halved {} times'.format(
                                  self.n_conv, frames, size, size, self.n_conv))
-        self.noise_sigma = noise_sigma
+        self.noise_sigma, self.n_classes = noise_sigma, n_classes
         w = initializer(init)
         with self.init_scope():
             for i in range(self.n_conv):
-                c_in = in_channels if i == 0 else ch << (i - 1)
+                c_in = in_channels + n_classes if i == 0 else ch << (i - 1)
                 setattr(self, 'c{}'.format(i),
                         links.ConvolutionND(3, c_in, ch << i, 4, 2, 1, initialW=w))
                 setattr(self, 'bn{}'.format(i),
@@ -52,11 +57,38 @@ class Critic(chainer.Chain):
             return h
         return h + noise.normal(0, self.noise_sigma, h.shape).astype(h.dtype)
 
-    def forward(self, x, noise=None):
-        """(N, C, T, H, W) -> (N,) scores; ``noise``: an xp RandomState or None."""
+    def _label_response(self, condition, shape):
+        """The part of ``c0`` that reads the label volume: with the label k
+        constant over (T, H, W), input channel k contributes W[:, C + k] summed
+        over the taps that fall inside the volume, which per axis is a (out
+        length, kernel) 0/1 matrix. Exactly conv(concat(x, volume)) - conv(x),
+        at a cost independent of the batch's video size."""
+        xp, stride, pad = self.xp, self.c0.stride, self.c0.pad
+        w = self.c0.W[:, shape[1]:]                           # (out, K, kt, kh, kw)
+        for length in shape[2:]:                              # contract T, then H, then W
+            k = w.shape[2]
+            out = (length + 2 * pad - k) // stride + 1
+            source = xp.arange(out)[:, None] * stride - pad + xp.arange(k)
+            inside = ((0 <= source) & (source < length)).astype(w.dtype)
+            w = F.tensordot(w, inside, axes=([2], [1]))       # tap axis -> output axis, last
+        response = F.transpose(w, (1, 0, 2, 3, 4))            # (K, out, T', H', W')
+        y = F.matmul(condition, F.reshape(response, (response.shape[0], -1)))
+        return F.reshape(y, (len(condition),) + response.shape[1:])
+
+    def forward(self, x, noise=None, condition=None):
+        """(N, C, T, H, W) [, one-hot labels (N, n_classes)] -> (N,) scores;
+        ``noise``: an xp RandomState or None."""
+        if (condition is None) != (self.n_classes == 0):
+            raise UsageError('this critic is {}: {}'.format(
+                'conditional' if self.n_classes else 'unconditional',
+                'give one label per video' if self.n_classes else 'it takes no labels'))
         h = x
         for i in range(self.n_conv):
-            h = self['c{}'.format(i)](h)
+            if i == 0 and condition is not None:
+                h = convolution(h, self.c0.W[:, :x.shape[1]], self.c0.b, self.c0.stride,
+                                self.c0.pad) + self._label_response(condition, x.shape)
+            else:
+                h = self['c{}'.format(i)](h)
             if i > 0:
                 h = self['bn{}'.format(i)](h)
             h = leaky_relu(self._noisy(h, noise), 0.2)

@@ -21,15 +21,20 @@ class ImageGenerator(chainer.Chain):
 
     ``use_z0=False`` is the ablation of paper Table 3: z0 is ignored and the
     frame depends on z1^t only (the ``l0s`` branch is then absent).
+    ``n_classes > 0`` is the conditional TGAN (paper §5.2): the one-hot label
+    goes through a third linear layer ``l0c`` (+ ``bn0c`` + ReLU) to another
+    (ch/2, 4, 4) map, concatenated to the others, so ``dc1`` reads 3ch/2
+    channels (the paper gives no widths for this branch).
     Link names are the original's (``l0s, l0f, dc1.., bn0s, bn0f, bn1..``).
     """
 
     def __init__(self, z0_dim=100, z1_dim=100, out_channels=3, size=64,
-                 ch=512, init='uniform', use_z0=True):
+                 ch=512, init='uniform', use_z0=True, n_classes=0):
         super().__init__()
-        self.ch, self.use_z0 = ch, use_z0
+        self.use_z0, self.n_classes = use_z0, n_classes
         self.n_up = log2_int(size // BOTTOM, 'size / {}'.format(BOTTOM))
         half = BOTTOM * BOTTOM * ch // 2
+        self.bottom_ch = ch + (ch // 2 if n_classes else 0)
         w = initializer(init)
         with self.init_scope():
             if use_z0:
@@ -38,19 +43,25 @@ class ImageGenerator(chainer.Chain):
             self.l0f = L.Linear(z1_dim, half if use_z0 else 2 * half,
                                 initialW=w, nobias=True)
             self.bn0f = links.BatchNormalization(half if use_z0 else 2 * half)
+            if n_classes:
+                self.l0c = L.Linear(n_classes, half, initialW=w, nobias=True)
+                self.bn0c = links.BatchNormalization(half)
             for i in range(1, self.n_up + 1):
                 setattr(self, 'dc{}'.format(i), links.Deconvolution2D(
-                    ch >> (i - 1), ch >> i, 4, 2, 1, initialW=w, nobias=True))
+                    self.bottom_ch if i == 1 else ch >> (i - 1), ch >> i, 4, 2, 1,
+                    initialW=w, nobias=True))
                 setattr(self, 'bn{}'.format(i), links.BatchNormalization(ch >> i))
             setattr(self, 'dc{}'.format(self.n_up + 1), links.Deconvolution2D(
                 ch >> self.n_up, out_channels, 3, 1, 1, initialW=w))
 
-    def forward(self, z0, z1):
-        """(M, z0_dim), (M, z1_dim) -> (M, out_channels, size, size)."""
+    def forward(self, z0, z1, condition=None):
+        """(M, z0_dim), (M, z1_dim) [, one-hot (M, n_classes)] -> (M, out_channels, size, size)."""
         h = F.relu(self.bn0f(self.l0f(z1)))
         if self.use_z0:
             h = F.concat([F.relu(self.bn0s(self.l0s(z0))), h], axis=1)
-        h = F.reshape(h, (h.shape[0], self.ch, BOTTOM, BOTTOM))
+        if condition is not None:
+            h = F.concat([h, F.relu(self.bn0c(self.l0c(condition)))], axis=1)
+        h = F.reshape(h, (h.shape[0], self.bottom_ch, BOTTOM, BOTTOM))
         for i in range(1, self.n_up + 1):
             h = F.relu(self['bn{}'.format(i)](self['dc{}'.format(i)](h)))
         return F.tanh(self['dc{}'.format(self.n_up + 1)](h))

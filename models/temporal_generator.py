@@ -14,18 +14,22 @@ class TemporalGenerator(chainer.Chain):
     its length up to T; the last one outputs ``z1_dim`` channels through tanh.
     Paper widths (``ch=512``, T=16): 512, 256, 128, 128, then z1_dim.
 
+    ``n_classes > 0`` is the conditional TGAN (paper §5.2): a one-hot label
+    (N, n_classes) is concatenated to z0, so ``dc0`` reads z0_dim + n_classes
+    channels.
     Link names are the original's (``dc0..``, ``bn0..``) so its npz files load.
     """
 
     def __init__(self, z0_dim=100, z1_dim=100, frames=16, ch=512,
-                 use_beta=False, init='default'):
+                 use_beta=False, init='default', n_classes=0):
         super().__init__()
         self.z0_dim, self.z1_dim, self.frames = z0_dim, z1_dim, frames
+        self.n_classes = n_classes
         self.n_layers = log2_int(frames, 'frames')
         widths = [max(ch >> i, ch // 4) for i in range(self.n_layers)]
         w = initializer(init)
         with self.init_scope():
-            self.dc0 = links.DeconvolutionND(1, z0_dim, widths[0], 1, 1, 0, initialW=w)
+            self.dc0 = links.DeconvolutionND(1, z0_dim + n_classes, widths[0], 1, 1, 0, initialW=w)
             for i in range(1, self.n_layers + 1):
                 out = widths[i] if i < self.n_layers else z1_dim
                 setattr(self, 'dc{}'.format(i),
@@ -34,9 +38,11 @@ class TemporalGenerator(chainer.Chain):
                 setattr(self, 'bn{}'.format(i),
                         links.BatchNormalization(width, use_beta=use_beta))
 
-    def forward(self, z0):
-        """(N, z0_dim) -> (N, z1_dim, T)."""
-        h = F.reshape(z0, (z0.shape[0], self.z0_dim, 1))
+    def forward(self, z0, condition=None):
+        """(N, z0_dim) [, one-hot (N, n_classes)] -> (N, z1_dim, T)."""
+        if condition is not None:
+            z0 = F.concat([z0, condition], axis=1)
+        h = F.reshape(z0, (z0.shape[0], z0.shape[1], 1))
         for i in range(self.n_layers):
             h = F.relu(self['bn{}'.format(i)](self['dc{}'.format(i)](h)))
         return F.tanh(self['dc{}'.format(self.n_layers)](h))

@@ -6,13 +6,18 @@ import chainer.functions as F
 import numpy
 from chainer.iterators import ShuffleOrderSampler
 
+from models.common import one_hot
+
 
 class WGANUpdater(chainer.training.updaters.StandardUpdater):
     """One generator update and one critic update per iteration, from one
     forward pass (n_critic = 1, as in the original code), then the critic's
     Lipschitz ``constraint`` (SVC, weight clipping or none).
 
-    Optimizers: ``gen`` (the VideoGenerator, i.e. G0 and G1) and ``critic``.
+    Optimizers: ``gen`` (the video generator: TGAN's G0 and G1, or a
+    baseline's) and ``critic``. A conditional generator (``n_classes > 0``)
+    reads (clip, label) batches; its fakes take the labels of the real batch,
+    so they follow the training class prior, and the critic sees the labels.
     Reports ``loss_gen``, ``loss_dis``, the mean critic scores ``critic_real``
     and ``critic_fake`` (collapse shows as both going to 0) and
     ``time_<constraint>`` in seconds per application.
@@ -56,11 +61,15 @@ class WGANUpdater(chainer.training.updaters.StandardUpdater):
         gen, critic = gen_optimizer.target, critic_optimizer.target
 
         batch = self.get_iterator('main').next()
-        x_real = self.converter(batch, self.input_device)
-        x_fake = gen(gen.make_hidden(len(batch), self.rng))
+        if gen.n_classes:  # conditional (paper §5.2): fakes get the real batch's labels
+            x_real, labels = self.converter(batch, self.input_device)
+            condition = one_hot(labels, gen.n_classes, gen.xp)
+        else:
+            x_real, condition = self.converter(batch, self.input_device), None
+        x_fake = gen(gen.make_hidden(len(batch), self.rng), condition)
         noise = self._critic_noise(critic)
-        y_fake = critic(x_fake, noise)
-        y_real = critic(x_real, noise)
+        y_fake = critic(x_fake, noise, condition)
+        y_real = critic(x_real, noise, condition)
         chainer.report({'critic_real': F.mean(y_real), 'critic_fake': F.mean(y_fake)})
 
         _step(gen_optimizer, self.loss_gen(y_fake))
