@@ -14,6 +14,9 @@ import numpy
 import chainer_compat  # noqa: F401
 import chainer
 
+import config as config_lib
+import models
+
 from functions.batch_normalization import batch_normalization
 from functions.convolution import convolution, deconvolution
 from updaters import SingularValueClipping, WGANUpdater
@@ -128,6 +131,33 @@ class TestGPU(unittest.TestCase):
             if name.endswith('/W') and param.ndim > 1:
                 w = cupy.asnumpy(param.array).reshape(param.shape[0], -1)
                 self.assertLessEqual(numpy.linalg.norm(w.astype(numpy.float64), 2), 1 + 1e-4)
+
+    def test_new_generators_and_conditional_critic_match_cpu(self):
+        """The conditional TGAN (its critic's label shortcut included), frame
+        interpolation and the two baselines give the CPU's videos and scores."""
+        config = config_lib.load('synthetic_svc', {
+            'size': 16, 'frames': 8, 'temporal_generator.ch': 16, 'image_generator.ch': 16,
+            'generator_3d.ch': 16, 'video_gan.ch': 16, 'critic.ch': 8})
+        for kind, n_classes, factor in [('tgan', 3, 2), ('3d', 0, 1), ('video_gan', 0, 1)]:
+            c = dict(config, generator=kind, n_classes=n_classes)
+            numpy.random.seed(0)
+            gen, critic = models.build_generator(c), models.build_critic(c)
+            z = gen.make_hidden(4, numpy.random.RandomState(1))
+            labels = numpy.eye(n_classes, dtype=numpy.float32)[[0, 2, 1, 2]] if n_classes \
+                else None
+            results = []
+            for xp in (numpy, cupy):
+                gen.to_device(chainer.get_device(xp))
+                critic.to_device(chainer.get_device(xp))
+                cond = None if labels is None else xp.asarray(labels)
+                with chainer.using_config('train', False), chainer.no_backprop_mode():
+                    video = gen(xp.asarray(z), cond, **({'frame_factor': factor}
+                                                        if factor > 1 else {}))
+                    score = critic(video[:, :, :8], condition=cond)
+                results.append([chainer.backend.CpuDevice().send(a.array)
+                                for a in (video, score)])
+            for cpu, gpu in zip(*results):
+                numpy.testing.assert_allclose(gpu, cpu, rtol=1e-4, atol=1e-5, err_msg=kind)
 
     def test_train_script_on_gpu_resumes_exactly(self):
         directory, config = tiny_config()

@@ -90,6 +90,10 @@ class TestTrain(TrainTestCase):
         with Image.open(os.path.join(out, 'preview/iter_00000004.png')) as png:
             self.assertEqual(png.size, (16 * 16 * 4, 4 * 16 * 4))  # a row of frames per video
         self.assertFalse([f for f in os.listdir(out) if f.startswith('.')])  # no temp files
+        umask = os.umask(0)
+        os.umask(umask)
+        for name in ('snapshot_iter_4.npz', 'preview/iter_00000004.gif'):  # not private
+            self.assertEqual(os.stat(os.path.join(out, name)).st_mode & 0o777, 0o666 & ~umask)
 
     def test_resume_continues_exactly(self):
         straight, resumed = self.out('straight'), self.out('resumed')
