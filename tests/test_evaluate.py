@@ -104,6 +104,26 @@ class TestEndToEnd(EvaluateTestCase):
             again = json.load(f)
         self.assertEqual(again['runs'], record['runs'])
 
+    def test_conditional_run_scores_with_the_training_class_prior(self):
+        """Paper §5.2: the conditional TGAN is scored with labels drawn from the
+        training class prior (classes.json beside the snapshots)."""
+        result = self.path('conditional')
+        os.makedirs(result, exist_ok=True)
+        config = config_lib.load(self.config, {'conditional': True, 'n_classes': 4})
+        config_lib.save(config, os.path.join(result, 'config.yaml'))
+        for name, link in models.build_generator(config).parts().items():
+            chainer.serializers.save_npz(os.path.join(result, name + '_iter_2.npz'), link)
+        args = ['--result', result, '--classifier', self.classifier, '--n-samples', '8',
+                '--runs', '1', '--json', self.path('conditional.json')]
+        with self.assertRaisesRegex(UsageError, 'classes.json not found'):
+            self.evaluate(*args)
+        with open(os.path.join(result, 'classes.json'), 'w') as f:
+            json.dump({'names': ['square', 'disc', 'triangle', 'cross'],
+                       'counts': [1, 2, 3, 4]}, f)
+        out = self.evaluate(*args)
+        self.assertIn('labels drawn from the training class prior of 4 classes', out)
+        self.assertRegex(out, r'Inception Score \(offline protocol, 8 videos x 1 runs\)')
+
     def test_real_videos_and_subset_passed_to_the_dataset(self):
         record_path = self.path('real.json')
         out = self.evaluate('--config', self.config, '--dataset', 'synthetic', '--classifier',
