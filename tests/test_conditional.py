@@ -184,6 +184,45 @@ class TestTrainAndScore(unittest.TestCase):
         self.assertIn("conditional model is TGAN's", result.stderr)
 
 
+class Levels(chainer.Link):
+    """A conditional 'generator' whose video of class k is the constant k / K."""
+    n_classes, z_dim = K, 2
+
+    def make_hidden(self, batchsize, rng):
+        return rng.uniform(-1, 1, (batchsize, self.z_dim)).astype(numpy.float32)
+
+    def forward(self, z, condition=None):
+        level = condition.argmax(axis=1).astype(numpy.float32) / K
+        return chainer.Variable(numpy.broadcast_to(level[:, None, None, None, None],
+                                                   (len(z), 1, 2, 2, 2)).copy())
+
+
+class LevelClassifier(chainer.Link):
+    """Classifies a constant video of level k / K as class order[k]."""
+
+    def __init__(self, order):
+        super().__init__()
+        self.order, self.layer_names = numpy.asarray(order), ('prob',)
+
+    def forward(self, x):
+        k = numpy.rint(x.reshape(len(x), -1).mean(axis=1) * K).astype(int)
+        return [chainer.Variable(numpy.eye(K, dtype=numpy.float32)[self.order[k]])]
+
+
+class TestLabelAccuracy(unittest.TestCase):
+
+    def test_each_class_is_generated_and_counted_in_its_row(self):
+        from evaluation.label_accuracy import confusion
+        from evaluation.protocols import offline_preprocess
+        device = chainer.get_device('@numpy')
+        found = confusion(Levels(), LevelClassifier([0, 1, 2, 3]), offline_preprocess, None,
+                          5, 2, 0, device)
+        numpy.testing.assert_array_equal(found, 5 * numpy.eye(K, dtype=int))
+        swapped = confusion(Levels(), LevelClassifier([1, 0, 3, 2]), offline_preprocess, None,
+                            3, 2, 0, device)
+        numpy.testing.assert_array_equal(swapped, 3 * numpy.eye(K, dtype=int)[[1, 0, 3, 2]])
+
+
 class TestPresets(unittest.TestCase):
 
     def test_every_table_4_row_is_a_preset(self):

@@ -17,7 +17,7 @@ import config as config_lib
 import evaluate
 import models
 from errors import UsageError
-from evaluation import sampling, train_classifier
+from evaluation import label_accuracy, sampling, train_classifier
 from evaluation.offline import load_classifier
 from evaluation.protocols import MEAN_SHAPE
 from test_train import ROOT, TINY_NETWORK, tiny_config
@@ -104,25 +104,46 @@ class TestEndToEnd(EvaluateTestCase):
             again = json.load(f)
         self.assertEqual(again['runs'], record['runs'])
 
-    def test_conditional_run_scores_with_the_training_class_prior(self):
-        """Paper §5.2: the conditional TGAN is scored with labels drawn from the
-        training class prior (classes.json beside the snapshots)."""
+    def conditional_run(self, with_classes=True):
+        """A conditional result folder as train.py writes it (tiny, untrained)."""
         result = self.path('conditional')
         os.makedirs(result, exist_ok=True)
         config = config_lib.load(self.config, {'conditional': True, 'n_classes': 4})
         config_lib.save(config, os.path.join(result, 'config.yaml'))
         for name, link in models.build_generator(config).parts().items():
             chainer.serializers.save_npz(os.path.join(result, name + '_iter_2.npz'), link)
-        args = ['--result', result, '--classifier', self.classifier, '--n-samples', '8',
-                '--runs', '1', '--json', self.path('conditional.json')]
+        classes = os.path.join(result, 'classes.json')
+        if with_classes:
+            with open(classes, 'w') as f:
+                json.dump({'names': ['square', 'disc', 'triangle', 'cross'],
+                           'counts': [1, 2, 3, 4]}, f)
+        elif os.path.exists(classes):
+            os.remove(classes)
+        return result
+
+    def test_conditional_run_scores_with_the_training_class_prior(self):
+        """Paper §5.2: the conditional TGAN is scored with labels drawn from the
+        training class prior (classes.json beside the snapshots)."""
+        args = ['--classifier', self.classifier, '--n-samples', '8', '--runs', '1',
+                '--json', self.path('conditional.json')]
         with self.assertRaisesRegex(UsageError, 'classes.json not found'):
-            self.evaluate(*args)
-        with open(os.path.join(result, 'classes.json'), 'w') as f:
-            json.dump({'names': ['square', 'disc', 'triangle', 'cross'],
-                       'counts': [1, 2, 3, 4]}, f)
-        out = self.evaluate(*args)
+            self.evaluate('--result', self.conditional_run(with_classes=False), *args)
+        out = self.evaluate('--result', self.conditional_run(), *args)
         self.assertIn('labels drawn from the training class prior of 4 classes', out)
         self.assertRegex(out, r'Inception Score \(offline protocol, 8 videos x 1 runs\)')
+
+    def test_label_accuracy_command(self):
+        out = quietly(label_accuracy.main, ['--result', self.conditional_run(), '--classifier',
+                                            self.classifier, '--n', '6', '--batchsize', '4'])
+        rows = [line.split() for line in out.splitlines()
+                if line.split()[:1] in (['square'], ['disc'], ['triangle'], ['cross'])]
+        self.assertEqual([len(r) for r in rows], [5] * 4)
+        self.assertEqual([sum(map(int, r[1:])) for r in rows], [6] * 4)  # 6 videos per class
+        diagonal = sum(int(r[1 + i]) for i, r in enumerate(rows))
+        self.assertIn('label accuracy {:.3f} (chance 0.250)'.format(diagonal / 24), out)
+        with self.assertRaisesRegex(UsageError, 'unconditional'):
+            quietly(label_accuracy.main, ['--result', self.result, '--classifier',
+                                          self.classifier])
 
     def test_real_videos_and_subset_passed_to_the_dataset(self):
         record_path = self.path('real.json')
