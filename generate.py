@@ -15,8 +15,7 @@ from devices import get_device
 from errors import UsageError, run_command
 
 from evaluation import generation, sampling  # noqa: E402
-from extensions.preview import to_uint8  # noqa: E402
-from extensions.video_files import file_format, write_videos  # noqa: E402
+from extensions.video_files import file_format, to_uint8, write_videos  # noqa: E402
 
 
 def parse_args(argv):

@@ -1,17 +1,41 @@
-"""Generated videos as files to watch, chosen by the file's extension: an
-animated GIF grid (Pillow), an MP4 grid (OpenCV's FFmpeg, 'mp4v') or a PNG
-of frame strips. Each file is written atomically."""
+"""Generated videos as files to watch (training previews, generate.py),
+chosen by the file's extension: an animated GIF grid (Pillow), an MP4 grid
+(OpenCV's FFmpeg, 'mp4v') or a PNG of frame strips. Each file is written
+atomically."""
+import math
 import os
 
-import cv2
 import numpy
 from PIL import Image
 
 from errors import UsageError
 from extensions.atomic import atomic_path
-from extensions.preview import frame_strips, video_grid
 
 FORMATS = ('.gif', '.mp4', '.png')
+
+
+def to_uint8(videos):
+    """(N, C, T, H, W) in [-1, 1] -> uint8 (N, T, H, W, C)."""
+    x = numpy.clip(numpy.rint((videos + 1) * 127.5), 0, 255).astype(numpy.uint8)
+    return x.transpose(0, 2, 3, 4, 1)
+
+
+def frame_strips(videos):
+    """One row per video, its frames left to right: (N*H, T*W, C)."""
+    n, t, h, w, c = videos.shape
+    return videos.transpose(0, 2, 1, 3, 4).reshape(n * h, t * w, c)
+
+
+def video_grid(videos, cols=None):
+    """Videos tiled row by row in a grid of ``cols`` columns (default: near
+    square), per frame: (T, rows*H, cols*W, C)."""
+    n, t, h, w, c = videos.shape
+    cols = cols or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    padded = numpy.zeros((rows * cols, t, h, w, c), numpy.uint8)
+    padded[:n] = videos
+    grid = padded.reshape(rows, cols, t, h, w, c).transpose(2, 0, 3, 1, 4, 5)
+    return grid.reshape(t, rows * h, cols * w, c)
 
 
 def file_format(path):
@@ -24,30 +48,37 @@ def file_format(path):
     return ext
 
 
-def write_videos(videos, path, fps=8, cols=None):
+def write_videos(videos, path, fps=8, cols=None, scale=1):
     """Write uint8 videos (N, T, H, W, C), C = 1 or 3, to ``path``: .gif and
     .mp4 tile them in a grid of ``cols`` columns (default near square, see
-    ``video_grid``), .png puts one video per row, frames left to right.
-    Returns the (width, height) of the image or video frame written."""
+    ``video_grid``), .png puts one video per row, frames left to right; GIF
+    and PNG pixels are enlarged ``scale`` times. Returns the (width, height)
+    of the image or video frame written."""
     ext = file_format(path)
     if ext == '.png':
-        image = pil_image(frame_strips(videos))
+        image = pil_image(frame_strips(videos), scale)
         with atomic_path(path) as tmp:
             image.save(tmp, format='PNG')
         return image.size
     grid = video_grid(videos, cols)
-    return (write_gif if ext == '.gif' else write_mp4)(grid, path, fps)
+    if ext == '.gif':
+        return write_gif(grid, path, fps, scale)
+    return write_mp4(grid, path, fps)
 
 
-def pil_image(array):
-    """uint8 (H, W, C) -> a Pillow image: grey ('L') for C = 1, else RGB."""
-    return Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
+def pil_image(array, scale=1):
+    """uint8 (H, W, C) -> a Pillow image: grey ('L') for C = 1, else RGB;
+    enlarged ``scale`` times (nearest neighbour)."""
+    image = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
+    if scale > 1:
+        image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
+    return image
 
 
-def write_gif(frames, path, fps):
+def write_gif(frames, path, fps, scale=1):
     """Frames (T, H, W, C) -> an animated GIF that loops forever. Pillow
     stores consecutive identical frames once, with their summed duration."""
-    images = [pil_image(f) for f in frames]
+    images = [pil_image(f, scale) for f in frames]
     with atomic_path(path) as tmp:
         images[0].save(tmp, format='GIF', save_all=True, append_images=images[1:],
                        duration=int(1000 / fps), loop=0)
@@ -58,6 +89,7 @@ def write_mp4(frames, path, fps):
     """Frames (T, H, W, C) -> MPEG-4 part 2 ('mp4v') video. The frames are
     padded with black to even sizes (the encoder crops odd ones) and given
     as BGR; grey frames are stored as equal B, G and R."""
+    import cv2  # here: training, which writes previews, need not load OpenCV
     t, h, w, c = frames.shape
     frames = numpy.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)))
     frames = numpy.repeat(frames, 3, axis=3) if c == 1 else frames[..., ::-1]
