@@ -146,9 +146,9 @@ class TestGPU(unittest.TestCase):
             labels = numpy.eye(n_classes, dtype=numpy.float32)[[0, 2, 1, 2]] if n_classes \
                 else None
             results = []
-            for xp in (numpy, cupy):
-                gen.to_device(chainer.get_device(xp))
-                critic.to_device(chainer.get_device(xp))
+            for xp, device in ((numpy, '@numpy'), (cupy, '@cupy:0')):
+                gen.to_device(device)
+                critic.to_device(device)
                 cond = None if labels is None else xp.asarray(labels)
                 with chainer.using_config('train', False), chainer.no_backprop_mode():
                     video = gen(xp.asarray(z), cond, **({'frame_factor': factor}
