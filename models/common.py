@@ -36,3 +36,12 @@ def log2_int(value, what):
 def one_hot(labels, n_classes, xp):
     """0-based class ids (N,) -> the conditional model's float32 labels (N, n_classes)."""
     return xp.eye(n_classes, dtype=xp.float32)[xp.asarray(labels)]
+
+
+def check_condition(what, n_classes, condition):
+    """One-line error unless labels are given exactly when the model
+    (``what``, e.g. 'critic') is conditional (``n_classes > 0``)."""
+    if (condition is None) != (n_classes == 0):
+        raise UsageError('the {} is {}'.format(what, (
+            'conditional: give one label per video' if n_classes else
+            "unconditional: it takes no labels (the conditional model is TGAN's)")))

@@ -6,7 +6,7 @@ from errors import UsageError
 from functions.convolution import convolution
 from functions.leaky_relu import leaky_relu
 from models import links
-from models.common import initializer, log2_int
+from models.common import check_condition, initializer, log2_int
 
 
 class Critic(chainer.Chain):
@@ -78,10 +78,7 @@ class Critic(chainer.Chain):
     def forward(self, x, noise=None, condition=None):
         """(N, C, T, H, W) [, one-hot labels (N, n_classes)] -> (N,) scores;
         ``noise``: an xp RandomState or None."""
-        if (condition is None) != (self.n_classes == 0):
-            raise UsageError('this critic is {}: {}'.format(
-                'conditional' if self.n_classes else 'unconditional',
-                'give one label per video' if self.n_classes else 'it takes no labels'))
+        check_condition('critic', self.n_classes, condition)
         h = x
         for i in range(self.n_conv):
             if i == 0 and condition is not None:

@@ -12,7 +12,7 @@ import numpy
 
 from errors import UsageError
 from models import links
-from models.common import initializer
+from models.common import check_condition, initializer
 
 BOTTOM = 4  # spatial size of the first feature map
 
@@ -81,9 +81,7 @@ class UnconditionalGenerator(chainer.Chain):
 
     def forward(self, z, condition=None):
         """(N, z_dim) -> video (N, C, T, H, W) in [-1, 1]."""
-        if condition is not None:
-            raise UsageError('the {} is unconditional: it takes no labels (the conditional '
-                             'model is TGAN\'s)'.format(type(self).__name__))
+        check_condition(type(self).__name__, self.n_classes, condition)
         return self.generate(z)
 
     def parts(self):

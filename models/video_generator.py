@@ -3,7 +3,7 @@ import chainer
 import chainer.functions as F
 import numpy
 
-from errors import UsageError
+from models.common import check_condition
 from models.frame_interpolation import interpolate_in_time
 from models.image_generator import ImageGenerator
 from models.temporal_generator import TemporalGenerator
@@ -51,10 +51,7 @@ class VideoGenerator(chainer.Chain):
     def forward(self, z0, condition=None, frame_factor=1):
         """(N, z0_dim) [, one-hot labels (N, n_classes)] -> video (N, C, T', H, W)
         in [-1, 1], T' = frame_factor * T (frame interpolation, paper §5.1)."""
-        if (condition is None) != (self.n_classes == 0):
-            raise UsageError('this generator is {}: {}'.format(
-                'conditional' if self.n_classes else 'unconditional',
-                'give one label per video' if self.n_classes else 'it takes no labels'))
+        check_condition('generator', self.n_classes, condition)
         z1 = interpolate_in_time(self.temporal_generator(z0, condition), frame_factor)
         n, z1_dim, frames = z1.shape
         z1 = F.reshape(F.transpose(z1, (0, 2, 1)), (n * frames, z1_dim))
