@@ -12,6 +12,7 @@ offline synthetic-set classifier instead of C3D. See README "Evaluation".
 import argparse
 import os
 
+import blas_settings  # noqa: F401  (before numpy)
 import allocator
 import chainer_compat  # noqa: F401  (before chainer)
 from devices import get_device

@@ -10,6 +10,7 @@ STEPS`` walks linearly between two latents per row. See README "Sampling (genera
 """
 import argparse
 
+import blas_settings  # noqa: F401  (before numpy)
 import chainer_compat  # noqa: F401  (before chainer)
 from devices import get_device
 from errors import UsageError, run_command

@@ -9,6 +9,7 @@ NAME ...`` (distributed.py).
 import argparse
 import os
 
+import blas_settings  # noqa: F401  (before numpy)
 import matplotlib
 
 import allocator

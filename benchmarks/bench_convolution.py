@@ -7,6 +7,7 @@ and per group the speed-up of the summed times.
 """
 import time
 
+import blas_settings  # noqa: F401  (before numpy)
 import numpy
 
 import chainer_compat  # noqa: F401

@@ -18,6 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import blas_settings  # noqa: E402,F401  (before numpy)
 import chainer_compat  # noqa: E402,F401
 import chainer  # noqa: E402
 import numpy  # noqa: E402

@@ -23,6 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import blas_settings  # noqa: E402,F401  (before numpy)
 import allocator  # noqa: E402
 import chainer_compat  # noqa: E402,F401
 import chainer  # noqa: E402
@@ -67,7 +68,8 @@ def blas():
     except ImportError:
         return 'unknown'
     return ', '.join('{internal_api} {version} {architecture} x{num_threads}'.format(**i)
-                     for i in threadpool_info() if i['user_api'] == 'blas')
+                     for i in threadpool_info() if i['user_api'] == 'blas') + (
+        ' OPENBLAS_THREAD_TIMEOUT={}'.format(os.environ.get('OPENBLAS_THREAD_TIMEOUT')))
 
 
 def main():

@@ -16,10 +16,28 @@ from chainer import backend
 from chainer import function_node
 from chainer.utils import type_check
 
+from functions import threads
 
-def _channel_sums(a):
-    """Per-channel sums of a (N, C, M) array."""
-    return a.sum(axis=2).sum(axis=0)
+
+def _by_chunks(fn, a):
+    """Calls ``fn(i, batch)`` for the batch chunks of ``a`` (N, C, M) on the
+    BLAS's threads (``functions/threads.py``; one chunk on a GPU) and returns
+    the number of chunks."""
+    chunks = list(enumerate(threads.batch_chunks(a)))
+    threads.run(lambda chunk: fn(*chunk), chunks)
+    return len(chunks)
+
+
+def _channel_sums(a, b=None):
+    """Per-channel sums of a (N, C, M) array, or of a * b."""
+    xp = backend.get_array_module(a)
+    sums = xp.empty((len(threads.batch_chunks(a)), a.shape[1]), a.dtype)
+
+    def chunk_sums(i, batch):
+        part = a[batch] if b is None else a[batch] * b[batch]
+        sums[i] = part.sum(axis=2).sum(axis=0)
+    _by_chunks(chunk_sums, a)
+    return sums.sum(axis=0)
 
 
 class BatchNormalization(function_node.FunctionNode):
@@ -52,13 +70,20 @@ class BatchNormalization(function_node.FunctionNode):
         x3 = x.reshape(n, c, -1)
         m = n * x3.shape[2]
         mean = _channel_sums(x3) / m
-        x_hat = x3 - mean[:, None]
-        var = _channel_sums(xp.square(x_hat)) / m
+        x_hat, y = xp.empty_like(x3), xp.empty_like(x3)
+
+        def center(i, batch):
+            xp.subtract(x3[batch], mean[:, None], out=x_hat[batch])
+        _by_chunks(center, x3)
+        var = _channel_sums(x_hat, x_hat) / m
         inv_std = 1 / xp.sqrt(var + self.eps)
-        x_hat *= inv_std[:, None]
-        y = x_hat * gamma[:, None]
-        if len(inputs) == 3:
-            y += inputs[2][:, None]
+
+        def normalize(i, batch):
+            x_hat[batch] *= inv_std[:, None]
+            xp.multiply(x_hat[batch], gamma[:, None], out=y[batch])
+            if len(inputs) == 3:
+                y[batch] += inputs[2][:, None]
+        _by_chunks(normalize, x3)
         if self.running_mean is not None:
             self.running_mean *= self.decay
             self.running_mean += (1 - self.decay) * mean
@@ -81,17 +106,22 @@ class BatchNormalizationGrad(function_node.FunctionNode):
         self.x_hat, self.inv_std, self.with_beta = x_hat, inv_std, with_beta
 
     def forward(self, inputs):
+        xp = backend.get_array_module(*inputs)
         gamma, gy = inputs
         x_hat = self.x_hat
         gy3 = gy.reshape(x_hat.shape)
         m = x_hat.shape[0] * x_hat.shape[2]
         gbeta = _channel_sums(gy3)
-        ggamma = _channel_sums(gy3 * x_hat)
+        ggamma = _channel_sums(gy3, x_hat)
         # gx = gamma / std * (gy - (x_hat * ggamma + gbeta) / m)
-        gx = x_hat * (ggamma / m)[:, None]
-        gx += (gbeta / m)[:, None]
-        gx -= gy3
-        gx *= (-gamma * self.inv_std)[:, None]
+        gx = xp.empty_like(x_hat)
+
+        def grad_x(i, batch):
+            xp.multiply(x_hat[batch], (ggamma / m)[:, None], out=gx[batch])
+            gx[batch] += (gbeta / m)[:, None]
+            gx[batch] -= gy3[batch]
+            gx[batch] *= (-gamma * self.inv_std)[:, None]
+        _by_chunks(grad_x, x_hat)
         outputs = (gx.reshape(gy.shape), ggamma)
         return outputs + (gbeta,) if self.with_beta else outputs
 

@@ -3,7 +3,7 @@
 Same semantics as ``chainer.functions.convolution_nd`` / ``deconvolution_nd``
 (no ``cover_all``, dilation or groups), built for speed without cuDNN and
 written with array-module generic operations only (numpy or cupy); on a GPU
-the algorithm choices favour fewer, larger kernels (``_batch_chunks``,
+the algorithm choices favour fewer, larger kernels (``threads.batch_chunks``,
 ``_use_taps``).
 
 Each input is copied once into a zero-padded "grid" (s_1..s_N, C, t_1, N,
@@ -37,6 +37,8 @@ import numpy
 from chainer import backend
 from chainer import function_node
 from chainer.utils import type_check
+
+from functions import threads
 
 
 def _as_tuple(value, ndim):
@@ -108,23 +110,6 @@ def _phases(size, stride, pad, grid):
             yield r, tuple(image), tuple(cells)
 
 
-# Layout copies on the CPU go through the batch in chunks of about this many
-# bytes, so that the scattered side of each copy stays in cache (measured:
-# 2-3x faster on large batches). A GPU copies the whole batch in one kernel:
-# chunks would only multiply its kernel launches.
-_CHUNK_BYTES = 1 << 18
-
-
-def _batch_chunks(a):
-    """Slices of the batch axis of ``a`` (N, ...) of ~_CHUNK_BYTES each on
-    the CPU, the whole batch on a GPU."""
-    if not isinstance(a, numpy.ndarray):
-        return [slice(None)]
-    n = a.shape[0]
-    step = max(1, _CHUNK_BYTES * n // max(1, a.nbytes))
-    return [slice(i, i + step) for i in range(0, n, step)]
-
-
 def _to_grid(x, stride, pad, grid, batch_first=False):
     """(N, C, D...) -> zero-filled grid (s..., C, t_1, N, t_2..t_N), or
     (s..., C, N, t_1..t_N) if ``batch_first``."""
@@ -133,10 +118,12 @@ def _to_grid(x, stride, pad, grid, batch_first=False):
     g = xp.zeros(stride + (c,) + _spatial(grid, n, batch_first), x.dtype)
     x_view = _channels_first(x, batch_first)
     phases = list(_phases(size, stride, pad, grid))
-    for batch in _batch_chunks(x):
+
+    def copy(batch):
         for r, image, cells in phases:
             g[r + (slice(None),) + _spatial(cells, batch, batch_first)] = (
                 x_view[(slice(None),) + _spatial(image, batch, batch_first)])
+    threads.run(copy, threads.batch_chunks(x))
     return g
 
 
@@ -154,7 +141,8 @@ def _from_grid(g, pad, size, b=None, batch_first=False):
         b = b.reshape((c,) + (1,) * (ndim + 1))
     y_view = _channels_first(y, batch_first)
     phases = list(_phases(size, stride, pad, grid))
-    for batch in _batch_chunks(y):
+
+    def copy(batch):
         for r, image, cells in phases:
             part = g[r + (slice(None),) + _spatial(cells, batch, batch_first)]
             out = y_view[(slice(None),) + _spatial(image, batch, batch_first)]
@@ -162,6 +150,7 @@ def _from_grid(g, pad, size, b=None, batch_first=False):
                 out[...] = part
             else:
                 xp.add(part, b, out=out)
+    threads.run(copy, threads.batch_chunks(y))
     return y
 
 
@@ -206,6 +195,18 @@ def _from_tap_gradients(gWt, ksize, stride):
         gW[(slice(None),) * 2 + tuple(slice(k) for k in ksize)])
 
 
+def _add(out, a):
+    """out += a, on the CPU split by rows (axis 0) over the BLAS's threads."""
+    if not isinstance(out, numpy.ndarray):
+        out += a
+        return
+
+    def add(rows):
+        out[rows] += a[rows]
+    step = -(-out.shape[0] // threads.blas_threads())
+    threads.run(add, [slice(i, i + step) for i in range(0, out.shape[0], step)])
+
+
 def _im2col(g, taps, outsize):
     """Grid -> compact column matrix (C * K, N * P) with batch-first cells
     (N, o_1..o_N), rows in W's (C, k...) order (kernel padded to
@@ -219,8 +220,15 @@ def _im2col(g, taps, outsize):
         g, (c,) + _interleave(taps, stride) + (n,) + outsize,
         steps[ndim:ndim + 1] + _interleave(cell_steps, steps[:ndim])
         + (steps[ndim + 2],) + cell_steps)
-    return xp.ascontiguousarray(view).reshape(
-        c * _prod(taps) * _prod(stride), -1)
+    if not isinstance(g, numpy.ndarray):
+        return xp.ascontiguousarray(view).reshape(
+            c * _prod(taps) * _prod(stride), -1)
+    columns = numpy.empty(view.shape, g.dtype)
+
+    def copy(channels):
+        columns[channels] = view[channels]
+    threads.run(copy, [slice(i, i + 1) for i in range(c)])
+    return columns.reshape(c * _prod(taps) * _prod(stride), -1)
 
 
 def _subpixel_weight(W, stride):
@@ -308,17 +316,13 @@ def _convolve(prepared, W, stride, n, outsize):
     if columns is not None:
         y = _pad_kernel(W, stride).reshape(c_out, -1) @ columns
         return y.reshape(one + (c_out, n) + outsize), True
-    xp = backend.get_array_module(grid_x)
     grid, offsets, width = _layout(n, outsize, _taps(W.shape[2:], stride))
     g = grid_x.reshape(-1, n * _prod(grid))
-    y = xp.empty((c_out, g.shape[1]), g.dtype)
-    part = xp.empty((c_out, width), g.dtype)
-    for i, Wt in enumerate(_tap_matrices(W, stride)):
-        view = g[:, offsets[i]:offsets[i] + width]
-        if i == 0:
-            xp.matmul(Wt, view, out=y[:, :width])
-        else:
-            y[:, :width] += xp.matmul(Wt, view, out=part)
+    Wt = _tap_matrices(W, stride)
+    by_tap = (Wt.reshape(-1, Wt.shape[2]) @ g).reshape(len(offsets), c_out, -1)
+    y = by_tap[0]
+    for i in range(1, len(offsets)):
+        _add(y[:, :width], by_tap[i, :, offsets[i]:offsets[i] + width])
     return y.reshape(one + (c_out,) + _spatial(grid, n)), False
 
 
@@ -398,8 +402,8 @@ def _transpose_convolve(x, W, stride, pad, outsize):
     every = (slice(None),) * ndim
     for m, offset in zip(itertools.product(*[range(t) for t in taps]),
                          offsets):
-        g_by_channel[..., offset:offset + width] += col[
-            (slice(None),) + _interleave(m, every)]
+        _add(g_by_channel[..., offset:offset + width],
+             col[(slice(None),) + _interleave(m, every)])
     return g.reshape(stride + (c_out,) + _spatial(grid, n)), False
 
 

@@ -1,5 +1,7 @@
 """functions.batch_normalization against Chainer's own batch normalisation."""
+import itertools
 import unittest
+from unittest import mock
 
 import numpy
 
@@ -8,10 +10,13 @@ import chainer
 import chainer.functions as F
 from chainer import gradient_check
 
+from functions import threads
 from functions.batch_normalization import batch_normalization
 from models import links
 
 SHAPES = [(5, 3), (4, 3, 7), (2, 4, 5, 6), (2, 3, 4, 5, 3)]
+# 1: every example its own chunk, the chunks split over the threads
+CHUNK_BYTES = [threads._CHUNK_BYTES, 1]
 
 
 def _data(shape, dtype=numpy.float32, seed=0):
@@ -25,8 +30,9 @@ def _data(shape, dtype=numpy.float32, seed=0):
 class TestBatchNormalization(unittest.TestCase):
 
     def test_forward_backward_and_running_stats_match_chainer(self):
-        for shape in SHAPES:
-            for with_beta in (True, False):
+        for shape, with_beta, chunk_bytes in itertools.product(
+                SHAPES, (True, False), CHUNK_BYTES):
+            with mock.patch.object(threads, '_CHUNK_BYTES', chunk_bytes):
                 x, gamma, beta = _data(shape)
                 gy = numpy.random.RandomState(1).randn(*shape).astype(numpy.float32)
                 results = []
@@ -42,15 +48,17 @@ class TestBatchNormalization(unittest.TestCase):
                     y.backward()
                     results.append([y.array, inputs[0].grad, inputs[1].grad,
                                     b.grad, mean, var])
-                with self.subTest(shape=shape, with_beta=with_beta):
+                with self.subTest(shape=shape, with_beta=with_beta,
+                                  chunk_bytes=chunk_bytes):
                     for ours, theirs in zip(*results):
                         numpy.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
 
     def test_gradient_check(self):
-        for shape in SHAPES:
+        for shape, chunk_bytes in itertools.product(SHAPES, CHUNK_BYTES):
             x, gamma, beta = _data(shape, numpy.float64, seed=2)
             gy = numpy.random.RandomState(3).randn(*shape)
-            with self.subTest(shape=shape):
+            with self.subTest(shape=shape, chunk_bytes=chunk_bytes), \
+                    mock.patch.object(threads, '_CHUNK_BYTES', chunk_bytes):
                 gradient_check.check_backward(
                     lambda *a: batch_normalization(*a), (x, gamma, beta), gy,
                     dtype=numpy.float64, atol=1e-5, rtol=1e-4)

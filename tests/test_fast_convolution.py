@@ -11,6 +11,7 @@ import chainer.functions as F
 from chainer import gradient_check
 
 import functions.convolution as conv
+from functions import threads
 from functions.convolution import convolution, deconvolution
 
 # (kernel, stride, pad); (3, 2, 1) and (2, 3, 0) pad the kernel to a
@@ -33,11 +34,15 @@ def _forced(use_taps, use_subpixel):
 class _Paths(unittest.TestCase):
 
     def for_each_path(self, check):
-        """Runs ``check`` with the automatic algorithm choice and with
-        each algorithm forced."""
+        """Runs ``check`` with the automatic algorithm choice, with each
+        algorithm forced, and with every example its own chunk of the
+        layout copies (split over the threads)."""
         check()
-        for path in PATHS:
-            patches = _forced(*path)
+        for path in PATHS + ['chunk per example']:
+            if path == 'chunk per example':
+                patches = [mock.patch.object(threads, '_CHUNK_BYTES', 1)]
+            else:
+                patches = _forced(*path)
             with self.subTest(path=path):
                 for p in patches:
                     p.start()
