@@ -19,15 +19,6 @@ from chainer.utils import type_check
 from functions import threads
 
 
-def _by_chunks(fn, a):
-    """Calls ``fn(i, batch)`` for the batch chunks of ``a`` (N, C, M) on the
-    BLAS's threads (``functions/threads.py``; one chunk on a GPU) and returns
-    the number of chunks."""
-    chunks = list(enumerate(threads.batch_chunks(a)))
-    threads.run(lambda chunk: fn(*chunk), chunks)
-    return len(chunks)
-
-
 def _channel_sums(a, b=None):
     """Per-channel sums of a (N, C, M) array, or of a * b."""
     xp = backend.get_array_module(a)
@@ -36,7 +27,7 @@ def _channel_sums(a, b=None):
     def chunk_sums(i, batch):
         part = a[batch] if b is None else a[batch] * b[batch]
         sums[i] = part.sum(axis=2).sum(axis=0)
-    _by_chunks(chunk_sums, a)
+    threads.each_chunk(chunk_sums, a)
     return sums.sum(axis=0)
 
 
@@ -74,7 +65,7 @@ class BatchNormalization(function_node.FunctionNode):
 
         def center(i, batch):
             xp.subtract(x3[batch], mean[:, None], out=x_hat[batch])
-        _by_chunks(center, x3)
+        threads.each_chunk(center, x3)
         var = _channel_sums(x_hat, x_hat) / m
         inv_std = 1 / xp.sqrt(var + self.eps)
 
@@ -83,7 +74,7 @@ class BatchNormalization(function_node.FunctionNode):
             xp.multiply(x_hat[batch], gamma[:, None], out=y[batch])
             if len(inputs) == 3:
                 y[batch] += inputs[2][:, None]
-        _by_chunks(normalize, x3)
+        threads.each_chunk(normalize, x3)
         if self.running_mean is not None:
             self.running_mean *= self.decay
             self.running_mean += (1 - self.decay) * mean
@@ -121,7 +112,7 @@ class BatchNormalizationGrad(function_node.FunctionNode):
             gx[batch] += (gbeta / m)[:, None]
             gx[batch] -= gy3[batch]
             gx[batch] *= (-gamma * self.inv_std)[:, None]
-        _by_chunks(grad_x, x_hat)
+        threads.each_chunk(grad_x, x_hat)
         outputs = (gx.reshape(gy.shape), ggamma)
         return outputs + (gbeta,) if self.with_beta else outputs
 

@@ -267,12 +267,12 @@ def _layout(n, outsize, taps):
     return grid, offsets, n * _prod(grid) - offsets[-1]
 
 
-def _per_tap_cost(rows, c_out, width):
-    """Per-tap GEMMs, each reading a grid view of ``rows`` rows and summed
-    into c_out rows, with W regrouped per tap; the cost of one tap."""
-    return (width * (c_out * (rows * _gemm(c_out, rows) + _MOVE)
-                     + rows * _MOVE / 4)
-            + 2 * _MOVE * c_out * rows)
+def _per_tap_cost(rows, c_out, width, n_taps):
+    """One GEMM of the c_out rows of each of n_taps taps with a grid of
+    ``rows`` rows, whose per-tap results are summed, shifted; the cost of
+    one tap."""
+    return width * (c_out * (rows * _gemm(n_taps * c_out, rows) + 2 * _MOVE)
+                    + rows * _MOVE / (4 * n_taps))
 
 
 def _column_cost(rows, c_out, cells, inner):
@@ -282,7 +282,7 @@ def _column_cost(rows, c_out, cells, inner):
         c_out * _gemm(c_out, rows) + _MOVE + 8 * _MOVE / inner)
 
 
-def _use_taps(g, c_out, outsize, width):
+def _use_taps(g, c_out, outsize, width, n_taps):
     """Whether per-tap GEMMs on grid g beat a column matrix. Never on a GPU,
     where the launch overhead of a GEMM and an add per tap outweighs the
     column copy (measured on an H200 at the paper configuration: 0.107 s
@@ -291,7 +291,7 @@ def _use_taps(g, c_out, outsize, width):
         return False
     ndim = len(outsize)
     rows = _prod(g.shape[:ndim + 1])
-    return _per_tap_cost(rows, c_out, width) < _column_cost(
+    return _per_tap_cost(rows, c_out, width, n_taps) < _column_cost(
         rows, c_out, g.shape[ndim + 2] * _prod(outsize), outsize[-1])
 
 
@@ -302,7 +302,7 @@ def _prepare(x, ksize, stride, pad, outsize, c_out):
     taps = _taps(ksize, stride)
     grid, _, width = _layout(x.shape[0], outsize, taps)
     g = _to_grid(x, stride, pad, grid)
-    if _use_taps(g, c_out, outsize, width):
+    if _use_taps(g, c_out, outsize, width, _prod(taps)):
         return g, None
     return None, _im2col(g, taps, outsize)
 
@@ -350,11 +350,13 @@ def _correlate(prepared, gy, ksize, stride):
 
 
 def _matmul_nt(a, b):
-    """a @ b.T over a long inner dimension (the weight gradients' N * cells),
-    computed with the operand of more rows first: OpenBLAS runs (m, K) @
-    (K, n) with K >> m, n 5-10x faster when m >= n (measured on this
-    project's shapes, e.g. m, n, K = 192, 64, 262144: 45 against 9 GFLOP/s)."""
-    if a.shape[0] >= b.shape[0]:
+    """a @ b.T (m, n) over the weight gradients' inner dimension K = N *
+    cells. Where K > n > m it is computed as (b @ a.T).T, the operand of
+    more rows first: OpenBLAS runs such shapes faster that way (measured
+    on this project's shapes, m, n, K = 64, 192, 262144: 0.049 s against
+    0.063 s). Otherwise directly: the transposed result costs a copy later
+    (512, 16384, 512: 0.051 s directly, 0.094 s transposed and copied)."""
+    if a.shape[0] >= b.shape[0] or a.shape[1] <= b.shape[0]:
         return a @ b.T
     return (b @ a.T).T
 
@@ -363,7 +365,7 @@ def _use_subpixel(c_in, rows, n, taps, grid, width):
     """Whether the sub-pixel convolution (into ``rows`` = S*O rows) beats
     one GEMM into the T*S*O rows of all taps plus their shifted adds."""
     sub_cost = min(
-        _per_tap_cost(c_in, rows, _layout(n, grid, taps)[2]),
+        _per_tap_cost(c_in, rows, _layout(n, grid, taps)[2], _prod(taps)),
         _column_cost(c_in, rows, n * _prod(grid), grid[-1]))
     return sub_cost < width * rows * (c_in * _gemm(rows, c_in) + 2 * _MOVE)
 

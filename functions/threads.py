@@ -79,3 +79,9 @@ def run(fn, items):
         concurrent.futures.wait(futures)
     for future in futures:
         future.result()
+
+
+def each_chunk(fn, a):
+    """``fn(i, batch)`` for the i-th of the ``batch_chunks`` of ``a``, the
+    chunks split over the threads (``run``)."""
+    run(lambda chunk: fn(*chunk), list(enumerate(batch_chunks(a))))

@@ -10,6 +10,7 @@ import chainer
 import chainer.functions as F
 import chainer.links as L
 
+from functions.leaky_relu import relu
 from models import links
 from models.feature_extractor import FeatureExtractor, load_checked
 
@@ -64,7 +65,7 @@ class C3D(FeatureExtractor):
 
     def _fc(self, link):
         def step(h):
-            h = F.relu(link(h))
+            h = relu(link(h))
             if self.dropout:  # the original evaluation's quirk (see the class doc)
                 with chainer.using_config('train', True):
                     return F.dropout(h, 0.5)
@@ -74,7 +75,7 @@ class C3D(FeatureExtractor):
     def forward(self, x):
         steps = []
         for name, _ in CONVOLUTIONS:
-            steps.append((name, lambda h, link=self[name]: F.relu(link(h))))
+            steps.append((name, lambda h, link=self[name]: relu(link(h))))
             if name in POOLS:
                 pool, ksize = POOLS[name]
                 steps.append((pool, lambda h, k=ksize: F.max_pooling_nd(h, k, cover_all=True)))

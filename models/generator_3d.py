@@ -10,6 +10,7 @@ import chainer.functions as F
 import chainer.links as L
 import numpy
 
+from functions.leaky_relu import relu
 from errors import UsageError
 from models import links
 from models.common import check_condition, initializer
@@ -55,10 +56,10 @@ class DeconvStack(chainer.Chain):
 
     def forward(self, z):
         """(N, z_dim) -> (N, out_channels, *(2^n_up * bottom))."""
-        h = F.relu(self.bn0(self.l0(z)))
+        h = relu(self.bn0(self.l0(z)))
         h = F.reshape(h, (h.shape[0], self.ch) + self.bottom)
         for i in range(1, self.n_up + 1):
-            h = F.relu(self['bn{}'.format(i)](self['dc{}'.format(i)](h)))
+            h = relu(self['bn{}'.format(i)](self['dc{}'.format(i)](h)))
         return h
 
 

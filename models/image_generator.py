@@ -3,6 +3,7 @@ import chainer
 import chainer.functions as F
 import chainer.links as L
 
+from functions.leaky_relu import relu
 from models import links
 from models.common import initializer, log2_int
 
@@ -56,12 +57,12 @@ class ImageGenerator(chainer.Chain):
 
     def forward(self, z0, z1, condition=None):
         """(M, z0_dim), (M, z1_dim) [, one-hot (M, n_classes)] -> (M, out_channels, size, size)."""
-        h = F.relu(self.bn0f(self.l0f(z1)))
+        h = relu(self.bn0f(self.l0f(z1)))
         if self.use_z0:
-            h = F.concat([F.relu(self.bn0s(self.l0s(z0))), h], axis=1)
+            h = F.concat([relu(self.bn0s(self.l0s(z0))), h], axis=1)
         if condition is not None:
-            h = F.concat([h, F.relu(self.bn0c(self.l0c(condition)))], axis=1)
+            h = F.concat([h, relu(self.bn0c(self.l0c(condition)))], axis=1)
         h = F.reshape(h, (h.shape[0], self.bottom_ch, BOTTOM, BOTTOM))
         for i in range(1, self.n_up + 1):
-            h = F.relu(self['bn{}'.format(i)](self['dc{}'.format(i)](h)))
+            h = relu(self['bn{}'.format(i)](self['dc{}'.format(i)](h)))
         return F.tanh(self['dc{}'.format(self.n_up + 1)](h))

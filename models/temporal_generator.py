@@ -2,6 +2,7 @@
 import chainer
 import chainer.functions as F
 
+from functions.leaky_relu import relu
 from models import links
 from models.common import initializer, log2_int
 
@@ -44,5 +45,5 @@ class TemporalGenerator(chainer.Chain):
             z0 = F.concat([z0, condition], axis=1)
         h = F.reshape(z0, (z0.shape[0], z0.shape[1], 1))
         for i in range(self.n_layers):
-            h = F.relu(self['bn{}'.format(i)](self['dc{}'.format(i)](h)))
+            h = relu(self['bn{}'.format(i)](self['dc{}'.format(i)](h)))
         return F.tanh(self['dc{}'.format(self.n_layers)](h))

@@ -10,6 +10,7 @@ import chainer.functions as F
 import chainer.links as L
 
 from errors import UsageError
+from functions.leaky_relu import relu
 from models import links
 from models.feature_extractor import FeatureExtractor
 
@@ -43,9 +44,9 @@ class VideoClassifier(FeatureExtractor):
 
     def forward(self, x):
         return self.run(x, [
-            ('conv1', lambda h: F.relu(self.conv1(h))),
-            ('conv2', lambda h: F.relu(self.conv2(h))),
-            ('conv3', lambda h: F.mean(F.relu(self.conv3(h)), axis=(2, 3, 4))),
-            ('fc4', lambda h: F.relu(self.fc4(h))),
+            ('conv1', lambda h: relu(self.conv1(h))),
+            ('conv2', lambda h: relu(self.conv2(h))),
+            ('conv3', lambda h: F.mean(relu(self.conv3(h)), axis=(2, 3, 4))),
+            ('fc4', lambda h: relu(self.fc4(h))),
             ('fc5', self.fc5),
             ('prob', F.softmax)])

@@ -1,5 +1,6 @@
 """functions.leaky_relu against Chainer's own leaky ReLU."""
 import unittest
+from unittest import mock
 
 import numpy
 
@@ -8,7 +9,8 @@ import chainer
 import chainer.functions as F
 from chainer import gradient_check
 
-from functions.leaky_relu import leaky_relu
+from functions import threads
+from functions.leaky_relu import leaky_relu, relu
 
 
 class TestLeakyReLU(unittest.TestCase):
@@ -17,16 +19,22 @@ class TestLeakyReLU(unittest.TestCase):
         rng = numpy.random.RandomState(0)
         x = rng.randn(3, 4, 5, 6).astype(numpy.float32)
         gy = rng.randn(*x.shape).astype(numpy.float32)
-        for slope in (0.0, 0.2, 1.0):
-            results = []
-            for fn in (leaky_relu, F.leaky_relu):
-                v = chainer.Variable(x.copy())
-                y = fn(v, slope)
-                y.grad = gy
-                y.backward()
-                results.append((y.array, v.grad))
-            for ours, theirs in zip(*results):
-                numpy.testing.assert_array_equal(ours, theirs)
+        cases = [((leaky_relu, slope), (F.leaky_relu, slope)) for slope in (0.0, 0.2, 1.0)]
+        cases.append(((relu,), (F.relu,)))
+        # 1: every example its own chunk, the chunks split over the threads
+        for chunk_bytes in (threads._CHUNK_BYTES, 1):
+            for ours_and_theirs in cases:
+                results = []
+                for fn, *slope in ours_and_theirs:
+                    v = chainer.Variable(x.copy())
+                    with mock.patch.object(threads, '_CHUNK_BYTES', chunk_bytes):
+                        y = fn(v, *slope)
+                        y.grad = gy
+                        y.backward()
+                    results.append((y.array, v.grad))
+                with self.subTest(fn=ours_and_theirs[0], chunk_bytes=chunk_bytes):
+                    for ours, theirs in zip(*results):
+                        numpy.testing.assert_array_equal(ours, theirs)
 
     def test_gradient_checks(self):
         rng = numpy.random.RandomState(1)

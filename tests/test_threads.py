@@ -5,7 +5,6 @@ import unittest
 
 import numpy
 
-import chainer_compat  # noqa: F401
 from functions import threads
 
 
