@@ -60,18 +60,13 @@ def _prod(values):
     return result
 
 
-def _spatial(values, batch=slice(None), batch_first=False):
-    """Spatial values in a grid's axis order: (v_1, batch, v_2..v_N), or
-    (batch, v_1..v_N) for a batch-first grid."""
-    if batch_first:
-        return (batch,) + tuple(values)
+def _spatial(values, batch=slice(None)):
+    """Spatial values in a grid's axis order: (v_1, batch, v_2..v_N)."""
     return tuple(values[:1]) + (batch,) + tuple(values[1:])
 
 
-def _channels_first(a, batch_first=False):
-    """View (N, C, D_1, D_2...) as (C, D_1, N, D_2...) or (C, N, D...)."""
-    if batch_first:
-        return a.swapaxes(0, 1)
+def _channels_first(a):
+    """View (N, C, D_1, D_2...) as (C, D_1, N, D_2...)."""
     return a.transpose((1, 2, 0) + tuple(range(3, a.ndim)))
 
 
@@ -110,42 +105,39 @@ def _phases(size, stride, pad, grid):
             yield r, tuple(image), tuple(cells)
 
 
-def _to_grid(x, stride, pad, grid, batch_first=False):
-    """(N, C, D...) -> zero-filled grid (s..., C, t_1, N, t_2..t_N), or
-    (s..., C, N, t_1..t_N) if ``batch_first``."""
+def _to_grid(x, stride, pad, grid):
+    """(N, C, D...) -> zero-filled grid (s..., C, t_1, N, t_2..t_N)."""
     xp = backend.get_array_module(x)
     n, c, size = x.shape[0], x.shape[1], x.shape[2:]
-    g = xp.zeros(stride + (c,) + _spatial(grid, n, batch_first), x.dtype)
-    x_view = _channels_first(x, batch_first)
+    g = xp.zeros(stride + (c,) + _spatial(grid, n), x.dtype)
+    x_view = _channels_first(x)
     phases = list(_phases(size, stride, pad, grid))
 
     def copy(batch):
         for r, image, cells in phases:
-            g[r + (slice(None),) + _spatial(cells, batch, batch_first)] = (
-                x_view[(slice(None),) + _spatial(image, batch, batch_first)])
+            g[r + (slice(None),) + _spatial(cells, batch)] = (
+                x_view[(slice(None),) + _spatial(image, batch)])
     threads.run(copy, threads.batch_chunks(x))
     return g
 
 
-def _from_grid(g, pad, size, b=None, batch_first=False):
-    """Grid (s..., C, t_1, N, t_2..t_N) or batch-first grid (s..., C, N,
-    t_1..t_N) -> (N, C, *size), plus bias b."""
+def _from_grid(g, pad, size, b=None):
+    """Grid (s..., C, t_1, N, t_2..t_N) -> (N, C, *size), plus bias b."""
     xp = backend.get_array_module(g)
     ndim = len(size)
     stride, c = g.shape[:ndim], g.shape[ndim]
     cells = g.shape[ndim + 1:]
-    n = cells[0 if batch_first else 1]
-    grid = cells[1:] if batch_first else cells[:1] + cells[2:]
+    n, grid = cells[1], cells[:1] + cells[2:]
     y = xp.empty((n, c) + size, g.dtype)
     if b is not None:
         b = b.reshape((c,) + (1,) * (ndim + 1))
-    y_view = _channels_first(y, batch_first)
+    y_view = _channels_first(y)
     phases = list(_phases(size, stride, pad, grid))
 
     def copy(batch):
         for r, image, cells in phases:
-            part = g[r + (slice(None),) + _spatial(cells, batch, batch_first)]
-            out = y_view[(slice(None),) + _spatial(image, batch, batch_first)]
+            part = g[r + (slice(None),) + _spatial(cells, batch)]
+            out = y_view[(slice(None),) + _spatial(image, batch)]
             if b is None:
                 out[...] = part
             else:
@@ -208,8 +200,8 @@ def _add(out, a):
 
 
 def _im2col(g, taps, outsize):
-    """Grid -> compact column matrix (C * K, N * P) with batch-first cells
-    (N, o_1..o_N), rows in W's (C, k...) order (kernel padded to
+    """Grid -> compact column matrix (C * K, N * P) with cells in the grid's
+    (o_1, N, o_2..o_N) order, rows in W's (C, k...) order (kernel padded to
     ``taps * stride``)."""
     xp = backend.get_array_module(g)
     ndim = len(taps)
@@ -217,9 +209,9 @@ def _im2col(g, taps, outsize):
     steps = g.strides
     cell_steps = steps[ndim + 1:ndim + 2] + steps[ndim + 3:]
     view = xp.lib.stride_tricks.as_strided(
-        g, (c,) + _interleave(taps, stride) + (n,) + outsize,
+        g, (c,) + _interleave(taps, stride) + _spatial(outsize, n),
         steps[ndim:ndim + 1] + _interleave(cell_steps, steps[:ndim])
-        + (steps[ndim + 2],) + cell_steps)
+        + _spatial(cell_steps, steps[ndim + 2]))
     if not isinstance(g, numpy.ndarray):
         return xp.ascontiguousarray(view).reshape(
             c * _prod(taps) * _prod(stride), -1)
@@ -307,15 +299,29 @@ def _prepare(x, ksize, stride, pad, outsize, c_out):
     return None, _im2col(g, taps, outsize)
 
 
-def _convolve(prepared, W, stride, n, outsize):
+def _convolve(prepared, W, stride, n, outsize, first=None):
     """Convolution without bias of a ``_prepare``d input of batch n: a grid
-    (1..., O, cells) and whether it is batch-first."""
+    (1..., O, cells).
+
+    ``first``: for each of ``len(first)`` equal groups of W's output
+    channels, the range (start, stop) of the first output dimension that
+    is needed; from a column matrix only those are computed (the rest of
+    the grid is undefined)."""
     grid_x, columns = prepared
     ndim, c_out = len(outsize), W.shape[0]
     one = (1,) * ndim
     if columns is not None:
-        y = _pad_kernel(W, stride).reshape(c_out, -1) @ columns
-        return y.reshape(one + (c_out, n) + outsize), True
+        W = _pad_kernel(W, stride).reshape(c_out, -1)
+        if first is None:
+            y = W @ columns
+        else:
+            xp = backend.get_array_module(W)
+            y = xp.empty((c_out, columns.shape[1]), W.dtype)
+            group, run = c_out // len(first), columns.shape[1] // outsize[0]
+            for i, (start, stop) in enumerate(first):
+                rows, cells = slice(i * group, (i + 1) * group), slice(start * run, stop * run)
+                xp.matmul(W[rows], columns[:, cells], out=y[rows, cells])
+        return y.reshape(one + (c_out,) + _spatial(outsize, n))
     grid, offsets, width = _layout(n, outsize, _taps(W.shape[2:], stride))
     g = grid_x.reshape(-1, n * _prod(grid))
     Wt = _tap_matrices(W, stride)
@@ -323,7 +329,7 @@ def _convolve(prepared, W, stride, n, outsize):
     y = by_tap[0]
     for i in range(1, len(offsets)):
         _add(y[:, :width], by_tap[i, :, offsets[i]:offsets[i] + width])
-    return y.reshape(one + (c_out,) + _spatial(grid, n)), False
+    return y.reshape(one + (c_out,) + _spatial(grid, n))
 
 
 def _correlate(prepared, gy, ksize, stride):
@@ -335,7 +341,7 @@ def _correlate(prepared, gy, ksize, stride):
     one, zero = (1,) * len(ksize), (0,) * len(ksize)
     taps = _taps(ksize, stride)
     if columns is not None:
-        gy = _to_grid(gy, one, zero, outsize, True).reshape(c_out, -1)
+        gy = _to_grid(gy, one, zero, outsize).reshape(c_out, -1)
         gW = _matmul_nt(gy, columns).reshape(
             (c_out, -1) + tuple(m * s for m, s in zip(taps, stride)))
         return xp.ascontiguousarray(
@@ -371,8 +377,7 @@ def _use_subpixel(c_in, rows, n, taps, grid, width):
 
 
 def _transpose_convolve(x, W, stride, pad, outsize):
-    """Deconvolution without bias: a grid (s..., O, cells) and whether it
-    is batch-first.
+    """Deconvolution without bias: a grid (s..., O, cells).
 
     Either one GEMM of W with the input grid, whose per-tap results are
     added, shifted, into the output grid, or (cheaper when the output has
@@ -389,12 +394,16 @@ def _transpose_convolve(x, W, stride, pad, outsize):
     offsets = _tap_offsets(taps, n, grid)
     width = n * _prod(grid) - offsets[-1]
     if _use_subpixel(c_in, rows, n, taps, grid, width):
+        # Each phase r_1 of the first dimension needs only the grid cells
+        # that ``_from_grid`` reads: t with 0 <= s*t + r_1 - p < outsize.
+        s, p, o = stride[0], pad[0], outsize[0]
+        first = [(max(0, -((r - p) // s)), min(grid[0], (o - 1 + p - r) // s + 1))
+                 for r in range(s)]
         W = _subpixel_weight(W, stride)
-        one, pad = (1,) * ndim, tuple(m - 1 for m in taps)
-        g, batch_first = _convolve(
-            _prepare(x, W.shape[2:], one, pad, grid, W.shape[0]), W, one, n,
-            grid)
-        return g.reshape(stride + (c_out,) + g.shape[ndim + 1:]), batch_first
+        one = (1,) * ndim
+        g = _convolve(_prepare(x, W.shape[2:], one, tuple(m - 1 for m in taps), grid,
+                               W.shape[0]), W, one, n, grid, first)
+        return g.reshape(stride + (c_out,) + g.shape[ndim + 1:])
     xg = _to_grid(x, (1,) * ndim, (0,) * ndim, grid).reshape(c_in, -1)
     W = _pad_kernel(W, stride)
     col = W.reshape(c_in, -1).T @ xg[:, :width]
@@ -406,7 +415,7 @@ def _transpose_convolve(x, W, stride, pad, outsize):
                          offsets):
         _add(g_by_channel[..., offset:offset + width],
              col[(slice(None),) + _interleave(m, every)])
-    return g.reshape(stride + (c_out,) + _spatial(grid, n)), False
+    return g.reshape(stride + (c_out,) + _spatial(grid, n))
 
 
 def _conv_outsize(size, ksize, stride, pad):
@@ -469,9 +478,8 @@ class Convolution(function_node.FunctionNode):
         if self.x_prepared is None:
             self.x_prepared = _prepare(x, W.shape[2:], self.stride, self.pad,
                                        outsize, W.shape[0])
-        y, batch_first = _convolve(self.x_prepared, W, self.stride,
-                                   x.shape[0], outsize)
-        return _from_grid(y, (0,) * self.ndim, outsize, b, batch_first),
+        y = _convolve(self.x_prepared, W, self.stride, x.shape[0], outsize)
+        return _from_grid(y, (0,) * self.ndim, outsize, b),
 
     def backward(self, indexes, grad_outputs):
         x, W = self.get_retained_inputs()
@@ -510,9 +518,8 @@ class Deconvolution(function_node.FunctionNode):
         outsize = self.outsize or _deconv_outsize(
             x.shape[2:], W.shape[2:], self.stride, self.pad)
         assert all(o > 0 for o in outsize), 'output size must be positive'
-        g, batch_first = _transpose_convolve(x, W, self.stride, self.pad,
-                                             outsize)
-        return _from_grid(g, self.pad, outsize, b, batch_first),
+        g = _transpose_convolve(x, W, self.stride, self.pad, outsize)
+        return _from_grid(g, self.pad, outsize, b),
 
     def backward(self, indexes, grad_outputs):
         x, W = self.get_retained_inputs()
