@@ -6,11 +6,15 @@ variance), written for speed on both array modules: the statistics are sums
 over the contiguous last axis of an (N, C, M) view, and the forward pass
 keeps the normalised input x_hat for the backward pass instead of
 recomputing it. (Chainer's own CPU/CuPy path without cuDNN reduces over the
-strided axes (0, 2, 3...) several times per call.)
+strided axes (0, 2, 3...) several times per call.) On the CPU every pass goes
+chunk by chunk of the batch over the BLAS's threads (functions/threads.py).
 
 The backward pass is not differentiable again (no double backpropagation):
 TGAN's WGAN and GAN updates never need it.
 """
+import functools
+import operator
+
 import chainer_compat  # noqa: F401
 from chainer import backend
 from chainer import function_node
@@ -21,14 +25,13 @@ from functions import threads
 
 def _channel_sums(a, b=None):
     """Per-channel sums of a (N, C, M) array, or of a * b."""
-    xp = backend.get_array_module(a)
-    sums = xp.empty((len(threads.batch_chunks(a)), a.shape[1]), a.dtype)
+    sums = {}
 
     def chunk_sums(i, batch):
         part = a[batch] if b is None else a[batch] * b[batch]
         sums[i] = part.sum(axis=2).sum(axis=0)
     threads.each_chunk(chunk_sums, a)
-    return sums.sum(axis=0)
+    return functools.reduce(operator.add, [sums[i] for i in sorted(sums)])
 
 
 class BatchNormalization(function_node.FunctionNode):

@@ -248,7 +248,7 @@ _MOVE = 37
 
 def _gemm(m, k):
     """Relative cost of one multiply-add in an (m, k) @ (k, many) GEMM."""
-    return 1 + 16 / min(m, k)
+    return 1 + 16 / m + 16 / k
 
 
 def _layout(n, outsize, taps):
@@ -272,6 +272,14 @@ def _column_cost(rows, c_out, cells, inner):
     ``inner`` elements; the cost of one tap."""
     return cells * rows * (
         c_out * _gemm(c_out, rows) + _MOVE + 8 * _MOVE / inner)
+
+
+def _group_by_first_tap(rows, c_out, taps, offsets, width):
+    """Whether per-tap GEMMs (``_convolve``) should run one GEMM per tap of
+    the first dimension, over fewer cells, rather than one for all taps."""
+    per = len(offsets) // taps[0]
+    return ((width + offsets[per - 1]) * _gemm(per * c_out, rows)
+            < (width + offsets[-1]) * _gemm(len(offsets) * c_out, rows))
 
 
 def _use_taps(g, c_out, outsize, width, n_taps):
@@ -322,14 +330,25 @@ def _convolve(prepared, W, stride, n, outsize, first=None):
                 rows, cells = slice(i * group, (i + 1) * group), slice(start * run, stop * run)
                 xp.matmul(W[rows], columns[:, cells], out=y[rows, cells])
         return y.reshape(one + (c_out,) + _spatial(outsize, n))
-    grid, offsets, width = _layout(n, outsize, _taps(W.shape[2:], stride))
+    # One GEMM for the rows (taps * O) of all taps, or of all taps of each
+    # tap m_1 of the first dimension, over the cells their shifted views
+    # read; then each tap's rows are added, shifted, into the output.
+    xp = backend.get_array_module(grid_x)
+    taps = _taps(W.shape[2:], stride)
+    grid, offsets, width = _layout(n, outsize, taps)
     g = grid_x.reshape(-1, n * _prod(grid))
-    Wt = _tap_matrices(W, stride)
-    by_tap = (Wt.reshape(-1, Wt.shape[2]) @ g).reshape(len(offsets), c_out, -1)
-    y = by_tap[0]
-    for i in range(1, len(offsets)):
-        _add(y[:, :width], by_tap[i, :, offsets[i]:offsets[i] + width])
-    return y.reshape(one + (c_out,) + _spatial(grid, n))
+    groups = taps[0] if _group_by_first_tap(g.shape[0], c_out, taps, offsets, width) else 1
+    Wt = _tap_matrices(W, stride).reshape(groups, -1, g.shape[0])
+    per = len(offsets) // groups  # taps per GEMM; offsets[:per]: their shifts
+    span, step = width + offsets[per - 1], _cell_steps(n, grid)[0]
+    y = xp.empty((per * c_out, g.shape[1]), g.dtype)
+    xp.matmul(Wt[0], g[:, :span], out=y[:, :span])
+    for m in range(groups):
+        part = y if m == 0 else Wt[m] @ g[:, m * step:m * step + span]
+        part = part.reshape(per, c_out, -1)
+        for j in range(1 if m == 0 else 0, per):
+            _add(y[:c_out, :width], part[j, :, offsets[j]:offsets[j] + width])
+    return y[:c_out].reshape(one + (c_out,) + _spatial(grid, n))
 
 
 def _correlate(prepared, gy, ksize, stride):

@@ -31,8 +31,11 @@ class LeakyReLU(function_node.FunctionNode):
         y = xp.empty_like(x)
 
         def activate(i, batch):
-            xp.multiply(x[batch], x.dtype.type(self.slope), out=y[batch])
-            xp.maximum(x[batch], y[batch], out=y[batch])
+            if self.slope:
+                xp.multiply(x[batch], x.dtype.type(self.slope), out=y[batch])
+                xp.maximum(x[batch], y[batch], out=y[batch])
+            else:
+                xp.maximum(x[batch], 0, out=y[batch])
         threads.each_chunk(activate, x)
         self.retain_outputs((0,))
         return y,
@@ -54,11 +57,12 @@ class LeakyReLUGrad(function_node.FunctionNode):
         gx = xp.empty_like(gy)
 
         def gradient(i, batch):
-            factor = (self.y[batch] > 0).astype(gy.dtype)
+            positive = self.y[batch] > 0
             if self.slope:
-                factor *= 1 - self.slope
-                factor += self.slope
-            xp.multiply(factor, gy[batch], out=gx[batch])
+                positive = positive.astype(gy.dtype)
+                positive *= 1 - self.slope
+                positive += self.slope
+            xp.multiply(positive, gy[batch], out=gx[batch])
         threads.each_chunk(gradient, gy)
         return gx,
 
