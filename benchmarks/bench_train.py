@@ -69,7 +69,8 @@ def blas():
         return 'unknown'
     return ', '.join('{internal_api} {version} {architecture} x{num_threads}'.format(**i)
                      for i in threadpool_info() if i['user_api'] == 'blas') + (
-        ' OPENBLAS_THREAD_TIMEOUT={}'.format(os.environ.get('OPENBLAS_THREAD_TIMEOUT')))
+        ' OPENBLAS_THREAD_TIMEOUT={} OPENBLAS_CORETYPE={}'.format(
+            os.environ.get('OPENBLAS_THREAD_TIMEOUT'), os.environ.get('OPENBLAS_CORETYPE')))
 
 
 def main():

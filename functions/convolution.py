@@ -15,19 +15,24 @@ offset, so each kernel tap m of all phases and channels is a plain 2-D view
 (S*C, cells) that BLAS reads in place. Results at the spare cells (t_i beyond
 the output) are garbage and never read.
 
-* Convolution (and its weight gradient): one GEMM per tap on those views,
-  summed, or, where a rough cost model (fitted with
-  benchmarks/bench_convolution.py) says it is cheaper, one copy of the views
-  into a compact column matrix in W's own (C, k...) order and one GEMM.
-  The grid or column matrix is kept for the weight gradient.
+* Convolution: one GEMM of the weights of all taps (or of the taps of each
+  first-dimension tap) with the grid, whose per-tap (O, cells) results are
+  added, shifted, into the output; or, where a rough cost model (fitted
+  with benchmarks/bench_convolution.py) says it is cheaper, one copy of the
+  views into a compact column matrix in W's own (C, k...) order and one
+  GEMM. The grid or column matrix is kept for the weight gradient (one GEMM
+  per tap on the views, or one on the column matrix).
 * Deconvolution: one GEMM of W with the input grid, then per tap one add of
   its (S*O, cells) slab, shifted, into the output grid (``ceil(k/s)^N`` adds
   over long rows instead of ``k^N`` small strided ones); or, when the output
   has many more rows than the input, the equivalent stride-1 "sub-pixel"
-  convolution of the input that gives all S phases at once.
+  convolution of the input that gives all S phases at once (each phase of
+  the first dimension only over the cells it needs).
 
 Kernels with ``k % s != 0`` are zero-padded to a multiple of ``s``.
 Backward passes are built from these nodes, so they are differentiable.
+On the CPU the copies and sums run over the BLAS's threads
+(functions/threads.py).
 """
 import itertools
 
@@ -242,7 +247,9 @@ def _subpixel_weight(W, stride):
 # Rough costs in multiply-adds: copying or summing one element costs about
 # _MOVE multiply-adds of a large GEMM, and GEMMs with a small dimension are
 # slower (fitted on the shapes of benchmarks/bench_convolution.py with
-# numpy's 2-thread AVX-512 OpenBLAS).
+# numpy's 2-thread OpenBLAS; its choices were checked at the paper
+# configuration against each algorithm forced, with OpenBLAS's AVX-512 and
+# its Zen kernels: within 1% of the best).
 _MOVE = 37
 
 
