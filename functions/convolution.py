@@ -193,8 +193,9 @@ def _from_tap_gradients(gWt, ksize, stride):
 
 
 def _add(out, a):
-    """out += a, on the CPU split by rows (axis 0) over the BLAS's threads."""
-    if not isinstance(out, numpy.ndarray):
+    """out += a; on the CPU, if large, split by rows (axis 0) over the
+    BLAS's threads."""
+    if not isinstance(out, numpy.ndarray) or out.nbytes < threads.CHUNK_BYTES:
         out += a
         return
 
@@ -217,7 +218,7 @@ def _im2col(g, taps, outsize):
         g, (c,) + _interleave(taps, stride) + _spatial(outsize, n),
         steps[ndim:ndim + 1] + _interleave(cell_steps, steps[:ndim])
         + _spatial(cell_steps, steps[ndim + 2]))
-    if not isinstance(g, numpy.ndarray):
+    if not isinstance(g, numpy.ndarray) or view.nbytes < threads.CHUNK_BYTES:
         return xp.ascontiguousarray(view).reshape(
             c * _prod(taps) * _prod(stride), -1)
     columns = numpy.empty(view.shape, g.dtype)

@@ -21,16 +21,16 @@ _pools = {}
 # the scattered side of a layout copy stays in cache (measured: 2-3x faster
 # on large batches). A GPU runs the whole batch in one kernel: chunks would
 # only multiply its kernel launches.
-_CHUNK_BYTES = 1 << 18
+CHUNK_BYTES = 1 << 18
 
 
 def batch_chunks(a):
-    """Slices of the batch axis of ``a`` (N, ...) of ~_CHUNK_BYTES each on
+    """Slices of the batch axis of ``a`` (N, ...) of ~CHUNK_BYTES each on
     the CPU, the whole batch on a GPU."""
     if not isinstance(a, numpy.ndarray):
         return [slice(None)]
     n = a.shape[0]
-    step = max(1, _CHUNK_BYTES * n // max(1, a.nbytes))
+    step = max(1, CHUNK_BYTES * n // max(1, a.nbytes))
     return [slice(i, i + step) for i in range(0, n, step)]
 
 

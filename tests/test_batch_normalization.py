@@ -16,7 +16,7 @@ from models import links
 
 SHAPES = [(5, 3), (4, 3, 7), (2, 4, 5, 6), (2, 3, 4, 5, 3)]
 # 1: every example its own chunk, the chunks split over the threads
-CHUNK_BYTES = [threads._CHUNK_BYTES, 1]
+CHUNK_BYTES = [threads.CHUNK_BYTES, 1]
 
 
 def _data(shape, dtype=numpy.float32, seed=0):
@@ -32,7 +32,7 @@ class TestBatchNormalization(unittest.TestCase):
     def test_forward_backward_and_running_stats_match_chainer(self):
         for shape, with_beta, chunk_bytes in itertools.product(
                 SHAPES, (True, False), CHUNK_BYTES):
-            with mock.patch.object(threads, '_CHUNK_BYTES', chunk_bytes):
+            with mock.patch.object(threads, 'CHUNK_BYTES', chunk_bytes):
                 x, gamma, beta = _data(shape)
                 gy = numpy.random.RandomState(1).randn(*shape).astype(numpy.float32)
                 results = []
@@ -58,7 +58,7 @@ class TestBatchNormalization(unittest.TestCase):
             x, gamma, beta = _data(shape, numpy.float64, seed=2)
             gy = numpy.random.RandomState(3).randn(*shape)
             with self.subTest(shape=shape, chunk_bytes=chunk_bytes), \
-                    mock.patch.object(threads, '_CHUNK_BYTES', chunk_bytes):
+                    mock.patch.object(threads, 'CHUNK_BYTES', chunk_bytes):
                 gradient_check.check_backward(
                     lambda *a: batch_normalization(*a), (x, gamma, beta), gy,
                     dtype=numpy.float64, atol=1e-5, rtol=1e-4)

@@ -40,7 +40,7 @@ class _Paths(unittest.TestCase):
         check()
         for path in PATHS + ['chunk per example']:
             if path == 'chunk per example':
-                patches = [mock.patch.object(threads, '_CHUNK_BYTES', 1)]
+                patches = [mock.patch.object(threads, 'CHUNK_BYTES', 1)]
             else:
                 patches = _forced(*path)
             with self.subTest(path=path):

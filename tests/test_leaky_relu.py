@@ -22,12 +22,12 @@ class TestLeakyReLU(unittest.TestCase):
         cases = [((leaky_relu, slope), (F.leaky_relu, slope)) for slope in (0.0, 0.2, 1.0)]
         cases.append(((relu,), (F.relu,)))
         # 1: every example its own chunk, the chunks split over the threads
-        for chunk_bytes in (threads._CHUNK_BYTES, 1):
+        for chunk_bytes in (threads.CHUNK_BYTES, 1):
             for ours_and_theirs in cases:
                 results = []
                 for fn, *slope in ours_and_theirs:
                     v = chainer.Variable(x.copy())
-                    with mock.patch.object(threads, '_CHUNK_BYTES', chunk_bytes):
+                    with mock.patch.object(threads, 'CHUNK_BYTES', chunk_bytes):
                         y = fn(v, *slope)
                         y.grad = gy
                         y.backward()

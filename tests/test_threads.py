@@ -58,10 +58,10 @@ class TestBatchChunks(unittest.TestCase):
         self.assertGreater(len(chunks), 1)
         covered = numpy.concatenate([numpy.arange(10)[c] for c in chunks])
         numpy.testing.assert_array_equal(covered, numpy.arange(10))
-        self.assertLessEqual(a[chunks[0]].nbytes, max(threads._CHUNK_BYTES, a[:1].nbytes))
+        self.assertLessEqual(a[chunks[0]].nbytes, max(threads.CHUNK_BYTES, a[:1].nbytes))
 
     def test_an_example_larger_than_a_chunk_is_one_chunk(self):
-        a = numpy.zeros((3, threads._CHUNK_BYTES), numpy.float32)
+        a = numpy.zeros((3, threads.CHUNK_BYTES), numpy.float32)
         self.assertEqual([a[c].shape[0] for c in threads.batch_chunks(a)], [1, 1, 1])
 
 
