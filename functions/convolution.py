@@ -179,14 +179,15 @@ def _tap_matrices(W, stride):
 
 
 def _from_tap_gradients(gWt, ksize, stride):
-    """(T, S*C, O) per-tap weight gradients, rows in the grid's (r, C)
-    order -> (O, C, *ksize)."""
+    """(T, O, S*C) per-tap weight gradients, columns in the grid's (r, C)
+    order -> (O, C, *ksize). (Each output channel's gradients lie together,
+    so the regrouping copy reads them from cache.)"""
     xp = backend.get_array_module(gWt)
     ndim = len(stride)
     taps = _taps(ksize, stride)
-    gW = gWt.reshape(taps + stride + (-1, gWt.shape[2])).transpose(
-        (2 * ndim + 1, 2 * ndim)
-        + _interleave(range(ndim), range(ndim, 2 * ndim)))
+    gW = gWt.reshape(taps + (gWt.shape[1],) + stride + (-1,)).transpose(
+        (ndim, 2 * ndim + 1)
+        + _interleave(range(ndim), range(ndim + 1, 2 * ndim + 1)))
     gW = gW.reshape(gW.shape[:2] + tuple(m * s for m, s in zip(taps, stride)))
     return xp.ascontiguousarray(
         gW[(slice(None),) * 2 + tuple(slice(k) for k in ksize)])
@@ -376,9 +377,9 @@ def _correlate(prepared, gy, ksize, stride):
     grid, offsets, width = _layout(n, outsize, taps)
     g = grid_x.reshape(-1, n * _prod(grid))
     gy = _to_grid(gy, one, zero, grid).reshape(c_out, -1)
-    gWt = xp.empty((len(offsets), g.shape[0], c_out), g.dtype)
+    gWt = xp.empty((len(offsets), c_out, g.shape[0]), g.dtype)
     for i, offset in enumerate(offsets):
-        gWt[i] = _matmul_nt(g[:, offset:offset + width], gy[:, :width])
+        gWt[i] = _matmul_nt(gy[:, :width], g[:, offset:offset + width])
     return _from_tap_gradients(gWt, ksize, stride)
 
 
