@@ -193,6 +193,16 @@ def _from_tap_gradients(gWt, ksize, stride):
         gW[(slice(None),) * 2 + tuple(slice(k) for k in ksize)])
 
 
+def _matmul_into(out, a, b):
+    """out[...] = a @ b, for an ``out`` strided by rows. numpy's matmul
+    writes into it directly; CuPy's takes no such ``out`` (older versions no
+    ``out`` at all), so there the product is copied in."""
+    if isinstance(out, numpy.ndarray):
+        numpy.matmul(a, b, out=out)
+    else:
+        out[...] = a @ b
+
+
 def _add(out, a):
     """out += a; on the CPU, if large, split by rows (axis 0) over the
     BLAS's threads."""
@@ -337,7 +347,7 @@ def _convolve(prepared, W, stride, n, outsize, first=None):
             group, run = c_out // len(first), columns.shape[1] // outsize[0]
             for i, (start, stop) in enumerate(first):
                 rows, cells = slice(i * group, (i + 1) * group), slice(start * run, stop * run)
-                xp.matmul(W[rows], columns[:, cells], out=y[rows, cells])
+                _matmul_into(y[rows, cells], W[rows], columns[:, cells])
         return y.reshape(one + (c_out,) + _spatial(outsize, n))
     # One GEMM for the rows (taps * O) of all taps, or of all taps of each
     # tap m_1 of the first dimension, over the cells their shifted views
@@ -351,7 +361,7 @@ def _convolve(prepared, W, stride, n, outsize, first=None):
     per = len(offsets) // groups  # taps per GEMM; offsets[:per]: their shifts
     span, step = width + offsets[per - 1], _cell_steps(n, grid)[0]
     y = xp.empty((per * c_out, g.shape[1]), g.dtype)
-    xp.matmul(Wt[0], g[:, :span], out=y[:, :span])
+    _matmul_into(y[:, :span], Wt[0], g[:, :span])
     for m in range(groups):
         part = y if m == 0 else Wt[m] @ g[:, m * step:m * step + span]
         part = part.reshape(per, c_out, -1)
