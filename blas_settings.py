@@ -1,6 +1,7 @@
 """OpenBLAS settings that must be in the environment before numpy loads:
-import this module before numpy (train.py, evaluate.py, generate.py and the
-benchmarks import it first). A value the user set is kept.
+import this module before numpy (train.py, evaluate.py, generate.py, the
+evaluation package for ``python -m evaluation.*`` and the benchmarks import it
+first). A value the user set is kept.
 
 ``OPENBLAS_THREAD_TIMEOUT=4``: OpenBLAS's threads sleep after 2^4 cycles
 without work instead of spinning for 2^28 (its default, ~0.1 s). Between
