@@ -4,8 +4,8 @@
 For UCF-101, Moving MNIST and golf: batches of 32 clips of 16 frames, 64 x 64,
 through ``train.make_iterator`` with ``loader_processes`` 0 (SerialIterator)
 and N (MultiprocessIterator), including ``concat_examples`` (what the updater
-does next), with train.py's allocator setting (``allocator.py``; without it
-each batch is page-faulted afresh: ~2.5x slower, ``--system-malloc``).
+does next; the uint8 clips are scaled later, on the device), with train.py's
+allocator setting (``allocator.py``; ``--system-malloc``: glibc's default).
 Without --data, the UCF-101 store is prepared here, by
 ``datasets.prepare_ucf101``, from synthetic .avi files of 320 x 240 (the
 size of UCF-101's videos), which also times the preparation; Moving MNIST and

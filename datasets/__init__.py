@@ -1,8 +1,17 @@
-"""Datasets: each yields float32 (C, T, H, W) clips in [-1, 1] (DESIGN §3)."""
+"""Datasets: each yields (C, T, H, W) clips (DESIGN §3). The real videos come
+as the uint8 they are stored in, often as read-only views of the store: the
+loader and the transfer to the device move 4x fewer bytes and the batch is
+gathered in one copy (UCF-101 on the 2-core machine, benchmarks/bench_loading.py:
+5,069 clips/s as float32 clips, 30,164 as uint8 views). The synthetic set
+yields float32 in [-1, 1]. ``to_float`` maps a batch of either to float32 in
+[-1, 1] on its device; the updaters and the evaluation call it."""
 import inspect
 import os
 
 import chainer_compat  # noqa: F401
+import numpy
+from chainer import backend
+
 from errors import UsageError
 from datasets.labeled import Labeled, load_classes, n_classes, save_classes  # noqa: F401
 
@@ -20,6 +29,18 @@ _REQUIRED = {
     'golf': (['golf.txt'],
              'download the golf clips of Vondrick et al. and their list file (README "Data")'),
 }
+
+
+def to_float(clips):
+    """Clips (a batch or one) as float32 in [-1, 1] on their own device:
+    uint8 values x become (x - 128) / 128 (DESIGN §3); float32 comes back
+    as it is."""
+    if clips.dtype != numpy.uint8:
+        return clips
+    xp = backend.get_array_module(clips)
+    out = xp.subtract(clips, 128, dtype=xp.float32)
+    out *= 1 / 128
+    return out
 
 
 def default_path(name):

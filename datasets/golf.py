@@ -22,8 +22,8 @@ LIST = 'golf.txt'
 
 class Golf(chainer.dataset.DatasetMixin):
     """A random ``frames``-long window of each strip, every frame resized to
-    ``size`` x ``size`` (area averaging), float32 (3, frames, size, size) in
-    [-1, 1] as (x - 128) / 128.
+    ``size`` x ``size`` (area averaging), uint8 (3, frames, size, size)
+    (``datasets.to_float`` maps it to [-1, 1]).
 
     Args:
         path: the data folder, holding the list ``golf.txt``.
@@ -63,9 +63,7 @@ class Golf(chainer.dataset.DatasetMixin):
         window = cv2.resize(window, (self.size, self.size * self.frames),
                             interpolation=cv2.INTER_AREA)
         clip = window.reshape(self.frames, self.size, self.size, 3)
-        clip = numpy.subtract(clip.transpose(3, 0, 1, 2), 128, dtype=numpy.float32)
-        clip *= 1 / 128
-        return clip
+        return clip.transpose(3, 0, 1, 2)
 
     def read(self, i):
         """Strip ``i`` as uint8 RGB (height, width, 3), decoded at the coarsest

@@ -14,7 +14,8 @@ DIGIT = 28  # MNIST digits are 28 x 28
 
 class MovingMNIST(chainer.dataset.DatasetMixin):
     """Random ``frames``-long windows of the (20, 10000, 64, 64) uint8 sequences,
-    time first, scaled (x - 128) / 128 to float32 (1, frames, 64, 64).
+    time first: uint8 (1, frames, 64, 64), a read-only view of the file
+    (``datasets.to_float`` maps it to [-1, 1]).
 
     The windows are a function of (seed, index, how often the index was
     drawn): see ``_draws``.
@@ -42,8 +43,7 @@ class MovingMNIST(chainer.dataset.DatasetMixin):
 
     def get_example(self, i):
         start = self.draws.rng(i).integers(self.data.shape[0] - self.frames + 1)
-        clip = numpy.asarray(self.data[start:start + self.frames, i], numpy.float32)
-        return ((clip - 128) / 128)[None]
+        return self.data[None, start:start + self.frames, i]
 
 
 def read_digits(path, subset='train'):

@@ -73,7 +73,8 @@ class UCF101(chainer.dataset.DatasetMixin):
     """Clips of one subset of a prepared UCF-101 store, as the original TGAN
     sampled them: ``frames`` consecutive frames from a random offset, cropped
     to ``size`` x ``size`` at columns ``crop_x:crop_x + size`` (10:74 of 85)
-    and centred rows; float32 (3, frames, size, size), (x - 128) / 128.
+    and centred rows; uint8 (3, frames, size, size), a read-only view of the
+    store (``datasets.to_float`` maps it to [-1, 1]).
 
     Args:
         path: the store folder.
@@ -135,6 +136,4 @@ class UCF101(chainer.dataset.DatasetMixin):
         clip = self.store[start:start + self.frames, top:top + self.size, left:left + self.size]
         if self.flip and rng.integers(2):
             clip = clip[:, :, ::-1]
-        clip = numpy.subtract(clip.transpose(3, 0, 1, 2), 128, dtype=numpy.float32)
-        clip *= 1 / 128
-        return clip
+        return clip.transpose(3, 0, 1, 2)

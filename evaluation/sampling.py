@@ -145,7 +145,7 @@ def from_dataset(dataset, n, batchsize, seed, device, label='real videos'):
     for start in range(0, n, batchsize):
         clips = numpy.stack([dataset[int(i)] for i in order[start:start + batchsize]])
         progress.update(len(clips))
-        yield device.send(clips)
+        yield datasets.to_float(device.send(clips))
 
 
 def latest_iteration(result, choices):

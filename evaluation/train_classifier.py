@@ -45,7 +45,7 @@ def parse_args(argv):
 
 def batch(dataset, indices, device):
     x = numpy.stack([dataset[int(i)] for i in indices])
-    return device.send(x), device.send(numpy.asarray(dataset.labels)[indices])
+    return datasets.to_float(device.send(x)), device.send(numpy.asarray(dataset.labels)[indices])
 
 
 def accuracy(model, dataset, n, batchsize, device):

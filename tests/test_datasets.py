@@ -5,7 +5,7 @@ import unittest
 import numpy
 
 import datasets  # noqa: F401  (compat before chainer)
-from datasets import make_dataset
+from datasets import make_dataset, to_float
 from datasets.synthetic import SHAPES, SyntheticMovingShapes, shape_mask
 from errors import UsageError
 
@@ -72,6 +72,19 @@ if __name__ == '__main__':
     unittest.main()
 
 
+class TestToFloat(unittest.TestCase):
+
+    def test_uint8_to_minus_one_one_and_float32_as_is(self):
+        values = numpy.arange(256, dtype=numpy.uint8)
+        store = numpy.broadcast_to(values, (2, 3, 256))  # a read-only, strided batch
+        x = to_float(store[:, ::2])
+        self.assertEqual(x.dtype, numpy.float32)
+        numpy.testing.assert_array_equal(x[1, 0], (values.astype(numpy.float32) - 128) / 128)
+        self.assertEqual((x.min(), x.max()), (-1, 127 / 128))
+        clips = numpy.zeros((2, 1, 4, 8, 8), numpy.float32)
+        self.assertIs(to_float(clips), clips)
+
+
 class TestMovingMNIST(unittest.TestCase):
 
     def setUp(self):
@@ -89,10 +102,11 @@ class TestMovingMNIST(unittest.TestCase):
         d = make_dataset('moving_mnist', self.dir, 16, 64, 1)
         self.assertEqual(len(d), 5)
         clip = d[2]
-        self.assertEqual((clip.shape, clip.dtype), ((1, 16, 64, 64), numpy.float32))
-        starts = [t for t in range(5) if numpy.array_equal(
-            clip[0], (seq[t:t + 16, 2].astype(numpy.float32) - 128) / 128)]
+        self.assertEqual((clip.shape, clip.dtype), ((1, 16, 64, 64), numpy.uint8))
+        starts = [t for t in range(5) if numpy.array_equal(clip[0], seq[t:t + 16, 2])]
         self.assertEqual(len(starts), 1)
+        numpy.testing.assert_array_equal(
+            to_float(clip)[0], (seq[starts[0]:starts[0] + 16, 2].astype(numpy.float32) - 128) / 128)
 
     def test_wrong_dtype_or_shape(self):
         numpy.save(self.path, numpy.zeros((20, 5, 64, 64), numpy.float32))

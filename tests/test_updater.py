@@ -5,19 +5,21 @@ import numpy
 
 import updaters  # noqa: F401  (compat before chainer)
 import chainer
+from datasets import to_float
 from models import Critic, VideoGenerator
 from updaters import (GANUpdater, NoConstraint, SingularValueClipping, WGANUpdater,
                       make_optimizer)
 
 
-def tiny_setup(updater_class, constraint, noise_sigma=0.0, seed=0, device='@numpy'):
+def tiny_setup(updater_class, constraint, noise_sigma=0.0, seed=0, device='@numpy', data=None):
     numpy.random.seed(seed)
     gen = VideoGenerator.from_config(8, 8, 16, 16, 1, {'ch': 16}, {'ch': 16})
     critic = Critic(1, 16, 16, ch=4, noise_sigma=noise_sigma)
     gen.to_device(device)
     critic.to_device(device)
-    data = [numpy.random.uniform(-1, 1, (1, 16, 16, 16)).astype(numpy.float32)
-            for _ in range(8)]
+    if data is None:
+        data = [numpy.random.uniform(-1, 1, (1, 16, 16, 16)).astype(numpy.float32)
+                for _ in range(8)]
     iterator = chainer.iterators.SerialIterator(data, 4)
     spec = {'name': 'rmsprop', 'lr': 1e-3}
     updater = updater_class(iterator, make_optimizer(spec, gen), make_optimizer(spec, critic),
@@ -67,6 +69,21 @@ class TestWGANUpdater(unittest.TestCase):
             if param.ndim >= 2:
                 norm = numpy.linalg.norm(param.array.reshape(param.shape[0], -1), 2)
                 self.assertLessEqual(norm, 1 + 1e-5, name)
+
+    def test_uint8_clips_train_as_their_float_values(self):
+        """Real datasets yield uint8 clips: the updater scales them on the device."""
+        clips = numpy.random.RandomState(5).randint(0, 256, (8, 1, 16, 16, 16)).astype(numpy.uint8)
+        results = []
+        for data in (list(clips), list(to_float(clips))):
+            updater, gen, critic = tiny_setup(WGANUpdater, SingularValueClipping(2), data=data)
+            observations = run(updater, 2)
+            results.append((observations, params(gen), params(critic)))
+        for ours, theirs in zip(results[0][0], results[1][0]):
+            ours.pop('time_svc', None), theirs.pop('time_svc', None)
+            self.assertEqual(ours, theirs)
+        for ours, theirs in zip(results[0][1:], results[1][1:]):
+            for key in ours:
+                numpy.testing.assert_array_equal(ours[key], theirs[key], key)
 
     def test_same_seed_same_run(self):
         results = []

@@ -6,6 +6,7 @@ import chainer.functions as F
 import numpy
 from chainer.iterators import ShuffleOrderSampler
 
+from datasets import to_float
 from models.common import one_hot
 
 
@@ -66,6 +67,7 @@ class WGANUpdater(chainer.training.updaters.StandardUpdater):
             condition = one_hot(labels, gen.n_classes, gen.xp)
         else:
             x_real, condition = self.converter(batch, self.input_device), None
+        x_real = to_float(x_real)  # uint8 clips are scaled on the device
         x_fake = gen(gen.make_hidden(len(batch), self.rng), condition)
         noise = self._critic_noise(critic)
         y_fake = critic(x_fake, noise, condition)
