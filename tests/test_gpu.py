@@ -16,6 +16,7 @@ import chainer
 
 import config as config_lib
 import models
+from datasets import to_float
 
 from functions.batch_normalization import batch_normalization
 from functions.convolution import convolution, deconvolution
@@ -119,6 +120,13 @@ class TestGPU(unittest.TestCase):
                 change = numpy.linalg.norm(w_cpu - initial[net][name])
                 error = numpy.linalg.norm(cupy.asnumpy(gpu[net][name]) - w_cpu)
                 self.assertLessEqual(error, 0.1 * change + 1e-6, (net, name, error, change))
+
+    def test_uint8_clips_scale_on_the_gpu_as_on_the_cpu(self):
+        clips = numpy.random.RandomState(0).randint(0, 256, (4, 3, 16, 8, 8)).astype(numpy.uint8)
+        on_gpu = to_float(cupy.asarray(clips[:, :, ::2]))
+        self.assertIsInstance(on_gpu, cupy.ndarray)
+        self.assertEqual(on_gpu.dtype, numpy.float32)
+        numpy.testing.assert_array_equal(cupy.asnumpy(on_gpu), to_float(clips[:, :, ::2]))
 
     def test_svc_of_a_gpu_critic(self):
         updater, gen, critic = tiny_setup(WGANUpdater, SingularValueClipping(1),
