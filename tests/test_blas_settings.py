@@ -11,6 +11,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ZEN4 = 'processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n\nprocessor\t: 1\n'
 
 
+def this_process_kernels():
+    """The environment for a command that is to give this process's numbers
+    exactly: the same OpenBLAS kernels (this process's numpy was loaded
+    before blas_settings could choose them, the command's after)."""
+    from threadpoolctl import threadpool_info
+    cores = [i['architecture'] for i in threadpool_info() if i['internal_api'] == 'openblas']
+    return dict(os.environ, **({'OPENBLAS_CORETYPE': cores[0]} if cores else {}))
+
+
 def _environment_after_import(**preset):
     """OPENBLAS_* of a fresh Python that imported blas_settings, then numpy."""
     env = {k: v for k, v in os.environ.items() if not k.startswith('OPENBLAS_')}
