@@ -34,12 +34,19 @@ def batch_chunks(a):
     return [slice(i, i + step) for i in range(0, n, step)]
 
 
+def numpy_blas():
+    """threadpoolctl's description of the BLAS numpy runs: the one in numpy's
+    wheel (``numpy.libs``) where there is one (OpenCV's wheel brings another
+    OpenBLAS), else every BLAS loaded."""
+    from threadpoolctl import threadpool_info
+    blas = [info for info in threadpool_info() if info['user_api'] == 'blas']
+    return [info for info in blas if 'numpy' in info['filepath']] or blas
+
+
 @functools.lru_cache(maxsize=None)
 def blas_threads():
-    """Threads of the BLAS numpy runs (threadpoolctl), at least 1."""
-    from threadpoolctl import threadpool_info
-    return max([info['num_threads'] for info in threadpool_info()
-                if info['user_api'] == 'blas'] + [1])
+    """Threads of the BLAS numpy runs, at least 1."""
+    return max([info['num_threads'] for info in numpy_blas()] + [1])
 
 
 def _pool():

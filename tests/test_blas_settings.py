@@ -6,6 +6,7 @@ import tempfile
 import unittest
 
 import blas_settings
+from functions import threads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ZEN4 = 'processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n\nprocessor\t: 1\n'
@@ -15,8 +16,7 @@ def this_process_kernels():
     """The environment for a command that is to give this process's numbers
     exactly: the same OpenBLAS kernels (this process's numpy was loaded
     before blas_settings could choose them, the command's after)."""
-    from threadpoolctl import threadpool_info
-    cores = [i['architecture'] for i in threadpool_info() if i['internal_api'] == 'openblas']
+    cores = [i['architecture'] for i in threads.numpy_blas() if i['internal_api'] == 'openblas']
     return dict(os.environ, **({'OPENBLAS_CORETYPE': cores[0]} if cores else {}))
 
 

@@ -1,5 +1,6 @@
 """functions.threads: work split over the BLAS's threads, per process."""
 import multiprocessing
+import os
 import threading
 import unittest
 
@@ -48,6 +49,17 @@ class TestRun(unittest.TestCase):
         self.assertEqual(queue.get(timeout=30), [float(i * i) for i in range(8)])
         child.join(30)
         self.assertEqual(child.exitcode, 0)
+
+
+class TestNumpyBlas(unittest.TestCase):
+
+    def test_the_blas_in_numpys_wheel_not_opencvs(self):
+        import cv2  # noqa: F401  (its wheel loads a second OpenBLAS)
+        blas = threads.numpy_blas()
+        self.assertTrue(blas)
+        libraries = {os.path.dirname(info['filepath']) for info in blas}
+        self.assertFalse(any('opencv' in path for path in libraries), libraries)
+        self.assertGreaterEqual(threads.blas_threads(), 1)
 
 
 class TestBatchChunks(unittest.TestCase):
