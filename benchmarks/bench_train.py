@@ -30,6 +30,7 @@ import chainer  # noqa: E402
 import numpy  # noqa: E402
 
 import config as config_lib  # noqa: E402
+from functions import threads  # noqa: E402
 import models  # noqa: E402
 import updaters  # noqa: E402
 from updaters.svc import singular_value_clipping  # noqa: E402
@@ -63,12 +64,8 @@ def timed(fn, xp, reps):
 
 
 def blas():
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return 'unknown'
     return ', '.join('{internal_api} {version} {architecture} x{num_threads}'.format(**i)
-                     for i in threadpool_info() if i['user_api'] == 'blas') + (
+                     for i in threads.numpy_blas()) + (
         ' OPENBLAS_THREAD_TIMEOUT={} OPENBLAS_CORETYPE={}'.format(
             os.environ.get('OPENBLAS_THREAD_TIMEOUT'), os.environ.get('OPENBLAS_CORETYPE')))
 

@@ -359,11 +359,12 @@ def _convolve(prepared, W, stride, n, outsize, first=None):
     groups = taps[0] if _group_by_first_tap(g.shape[0], c_out, taps, offsets, width) else 1
     Wt = _tap_matrices(W, stride).reshape(groups, -1, g.shape[0])
     per = len(offsets) // groups  # taps per GEMM; offsets[:per]: their shifts
-    span, step = width + offsets[per - 1], _cell_steps(n, grid)[0]
+    span = width + offsets[per - 1]
     y = xp.empty((per * c_out, g.shape[1]), g.dtype)
     _matmul_into(y[:, :span], Wt[0], g[:, :span])
     for m in range(groups):
-        part = y if m == 0 else Wt[m] @ g[:, m * step:m * step + span]
+        start = offsets[m * per]  # where the views of group m begin
+        part = y if m == 0 else Wt[m] @ g[:, start:start + span]
         part = part.reshape(per, c_out, -1)
         for j in range(1 if m == 0 else 0, per):
             _add(y[:c_out, :width], part[j, :, offsets[j]:offsets[j] + width])
