@@ -12,11 +12,10 @@ offline synthetic-set classifier instead of C3D. See README "Evaluation".
 import argparse
 import os
 
-import blas_settings  # noqa: F401  (before numpy)
-import allocator
-import chainer_compat  # noqa: F401  (before chainer)
-from devices import get_device
-from errors import run_command
+from runtime import blas_settings  # noqa: F401  (before numpy)
+from runtime import allocator, chainer_compat  # noqa: F401  (before chainer)
+from runtime.devices import get_device
+from runtime.errors import run_command
 
 from evaluation import pipeline, record, sampling  # noqa: E402
 from evaluation.protocols import PROTOCOLS  # noqa: E402

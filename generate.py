@@ -10,10 +10,10 @@ STEPS`` walks linearly between two latents per row. See README "Sampling (genera
 """
 import argparse
 
-import blas_settings  # noqa: F401  (before numpy)
-import chainer_compat  # noqa: F401  (before chainer)
-from devices import get_device
-from errors import UsageError, run_command
+from runtime import blas_settings  # noqa: F401  (before numpy)
+from runtime import chainer_compat  # noqa: F401  (before chainer)
+from runtime.devices import get_device
+from runtime.errors import UsageError, run_command
 
 from evaluation import generation, sampling  # noqa: E402
 from extensions.video_files import file_format, to_uint8, write_videos  # noqa: E402

@@ -4,20 +4,17 @@
 Parses arguments, resolves the config and wires dataset, models, updater and
 extensions together; see README for the presets and the result folder.
 Data-parallel on N processes: ``mpiexec -n N python train.py --communicator
-NAME ...`` (distributed.py).
+NAME ...`` (runtime/distributed.py).
 """
 import argparse
 import os
 
-import blas_settings  # noqa: F401  (before numpy)
-import matplotlib
+from runtime import blas_settings  # noqa: F401  (before numpy)
+from runtime import allocator, chainer_compat  # noqa: F401  (before chainer)
+from runtime.devices import get_device
+from runtime.errors import UsageError, run_command
 
-import allocator
-import chainer_compat  # noqa: F401  (before chainer)
-import config as config_lib
-from devices import get_device
-from errors import UsageError, run_command
-
+import matplotlib  # noqa: E402
 matplotlib.use('Agg')
 
 import chainer  # noqa: E402
@@ -25,11 +22,12 @@ import numpy  # noqa: E402
 import yaml  # noqa: E402
 from chainer.training import extensions as E  # noqa: E402
 
+import configs  # noqa: E402
 import datasets  # noqa: E402
-import distributed  # noqa: E402
 import extensions  # noqa: E402
 import models  # noqa: E402
 import updaters  # noqa: E402
+from runtime import distributed  # noqa: E402
 
 REPORT = ['iteration', 'loss_gen', 'loss_dis', 'critic_real', 'critic_fake',
           'time_svc', 'elapsed_time']
@@ -95,7 +93,7 @@ def resolve_config(args):
         if not sep:
             raise UsageError('--set {!r}: expected KEY=VALUE'.format(item))
         overrides[key] = yaml.safe_load(value)
-    config = config_lib.load(preset, overrides)
+    config = configs.load(preset, overrides)
     if config['data'] is None:
         config['data'] = datasets.default_path(config['dataset'])
     out = args.out or (os.path.dirname(snapshot) if snapshot else os.path.join(
@@ -135,7 +133,7 @@ def main(argv=None):
     critic.to_device(device)
     updater = updaters.make_updater(
         config, make_iterator(dataset, batchsize, seed, config['loader_processes']),
-        generator, critic, device, seed=seed, comm=workers.comm)
+        generator, critic, device, seed=seed, comm=workers.comm, converter=datasets.converter)
 
     stop = workers.stop_trigger(config['iterations'])
     trainer = chainer.training.Trainer(updater, stop, out=out)
@@ -152,7 +150,7 @@ def main(argv=None):
             print('resumed from {} at iteration {}'.format(snapshot, updater.iteration))
         print('training with', setup)
         os.makedirs(out, exist_ok=True)
-        config_lib.save(config, os.path.join(out, 'config.yaml'), comment='run: ' + setup)
+        configs.save(config, os.path.join(out, 'config.yaml'), comment='run: ' + setup)
         if config['conditional']:
             datasets.save_classes(out, full)
 

@@ -7,10 +7,10 @@ and per group the speed-up of the summed times.
 """
 import time
 
-import blas_settings  # noqa: F401  (before numpy)
+from runtime import blas_settings  # noqa: F401  (before numpy)
 import numpy
 
-import chainer_compat  # noqa: F401
+from runtime import chainer_compat  # noqa: F401
 import chainer
 import chainer.functions as F
 

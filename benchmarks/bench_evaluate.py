@@ -18,12 +18,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import blas_settings  # noqa: E402,F401  (before numpy)
-import chainer_compat  # noqa: E402,F401
+from runtime import blas_settings  # noqa: E402,F401  (before numpy)
+from runtime import chainer_compat  # noqa: E402,F401
 import chainer  # noqa: E402
 import numpy  # noqa: E402
 
-import config as config_lib  # noqa: E402
+import configs  # noqa: E402
 import models  # noqa: E402
 from evaluation.protocols import MEAN_SHAPE, PROTOCOLS  # noqa: E402
 from models.c3d import C3D  # noqa: E402
@@ -44,7 +44,7 @@ def main():
     device.use()
     xp = device.xp
     numpy.random.seed(0)
-    generator = models.build_generator(config_lib.load('ucf101_svc'))
+    generator = models.build_generator(configs.load('ucf101_svc'))
     c3d = C3D(layer_names=('prob', 'fc7'))
     generator.to_device(device)
     c3d.to_device(device)

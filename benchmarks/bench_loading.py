@@ -5,7 +5,7 @@ For UCF-101, Moving MNIST and golf: batches of 32 clips of 16 frames, 64 x 64,
 through ``train.make_iterator`` with ``loader_processes`` 0 (SerialIterator)
 and N (MultiprocessIterator), including ``concat_examples`` (what the updater
 does next; the uint8 clips are scaled later, on the device), with train.py's
-allocator setting (``allocator.py``; ``--system-malloc``: glibc's default).
+allocator setting (``runtime/allocator.py``; ``--system-malloc``: glibc's default).
 Without --data, the UCF-101 store is prepared here, by
 ``datasets.prepare_ucf101``, from synthetic .avi files of 320 x 240 (the
 size of UCF-101's videos), which also times the preparation; Moving MNIST and
@@ -26,8 +26,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import allocator  # noqa: E402
-import chainer_compat  # noqa: E402,F401
+from runtime import allocator  # noqa: E402
+from runtime import chainer_compat  # noqa: E402,F401
 import chainer  # noqa: E402
 import cv2  # noqa: E402
 import numpy  # noqa: E402

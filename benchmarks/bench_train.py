@@ -23,13 +23,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import blas_settings  # noqa: E402,F401  (before numpy)
-import allocator  # noqa: E402
-import chainer_compat  # noqa: E402,F401
+from runtime import blas_settings  # noqa: E402,F401  (before numpy)
+from runtime import allocator  # noqa: E402
+from runtime import chainer_compat  # noqa: E402,F401
 import chainer  # noqa: E402
 import numpy  # noqa: E402
 
-import config as config_lib  # noqa: E402
+import configs  # noqa: E402
 from functions import threads  # noqa: E402
 import models  # noqa: E402
 import updaters  # noqa: E402
@@ -38,7 +38,7 @@ from updaters.wgan import synchronize  # noqa: E402
 
 
 def build(args):
-    config = config_lib.load('ucf101_svc', {'batchsize': args.batch, 'constraint': 'none'})
+    config = configs.load('ucf101_svc', {'batchsize': args.batch, 'constraint': 'none'})
     device = chainer.get_device('@cupy:{}'.format(args.gpu) if args.gpu >= 0 else '@numpy')
     numpy.random.seed(0)
     generator, critic = models.build_generator(config), models.build_critic(config)

@@ -4,15 +4,17 @@ loader and the transfer to the device move 4x fewer bytes and the batch is
 gathered in one copy (UCF-101 on the 2-core machine, benchmarks/bench_loading.py:
 5,069 clips/s as float32 clips, 30,164 as uint8 views). The synthetic set
 yields float32 in [-1, 1]. ``to_float`` maps a batch of either to float32 in
-[-1, 1] on its device; the updaters and the evaluation call it."""
+[-1, 1] on its device; ``converter``, which train.py hands to the updater,
+gathers a batch on the device and calls it, and so does the evaluation."""
 import inspect
 import os
 
-import chainer_compat  # noqa: F401
+from runtime import chainer_compat  # noqa: F401
 import numpy
+import chainer
 from chainer import backend
 
-from errors import UsageError
+from runtime.errors import UsageError
 from datasets.labeled import Labeled, load_classes, n_classes, save_classes  # noqa: F401
 
 NAMES = ('synthetic', 'moving_mnist', 'ucf101', 'golf')
@@ -41,6 +43,17 @@ def to_float(clips):
     out = xp.subtract(clips, 128, dtype=xp.float32)
     out *= 1 / 128
     return out
+
+
+@chainer.dataset.converter()
+def converter(batch, device=None):
+    """The updaters' batch conversion: the examples gathered on ``device``
+    (``concat_examples``), their clips as float32 in [-1, 1] (``to_float``);
+    a labelled batch gives (clips, labels)."""
+    arrays = chainer.dataset.concat_examples(batch, device)
+    if isinstance(arrays, tuple):
+        return (to_float(arrays[0]),) + arrays[1:]
+    return to_float(arrays)
 
 
 def default_path(name):

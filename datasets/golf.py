@@ -15,7 +15,7 @@ import numpy
 from PIL import Image
 
 from datasets._draws import Draws
-from errors import UsageError
+from runtime.errors import UsageError
 
 LIST = 'golf.txt'
 

@@ -6,8 +6,8 @@ import os
 import chainer
 import numpy
 
-from errors import UsageError
-from extensions.atomic import atomic_path
+from runtime.errors import UsageError
+from runtime.atomic import atomic_path
 
 
 class Labeled(chainer.dataset.DatasetMixin):

@@ -13,8 +13,8 @@ import os
 import numpy
 
 from datasets.moving_mnist import generate, read_digits
-from errors import run_command
-from extensions.atomic import atomic_path
+from runtime.errors import run_command
+from runtime.atomic import atomic_path
 
 
 def main(argv=None):

@@ -7,7 +7,7 @@ import chainer
 import numpy
 
 from datasets._draws import Draws
-from errors import UsageError
+from runtime.errors import UsageError
 
 DIGIT = 28  # MNIST digits are 28 x 28
 

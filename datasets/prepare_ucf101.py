@@ -30,8 +30,8 @@ import cv2
 import numpy
 
 from datasets.ucf101 import FORMAT, INDEX, SUBSETS, read_index, store_file
-from errors import UsageError, run_command
-from extensions.atomic import atomic_path
+from runtime.errors import UsageError, run_command
+from runtime.atomic import atomic_path
 
 JOURNAL = 'journal.jsonl'
 CLIP_NAME = re.compile(r'v_(?P<cls>.+)_g(?P<group>\d+)_c(?P<clip>\d+)\.avi$', re.IGNORECASE)

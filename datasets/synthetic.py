@@ -9,7 +9,7 @@ and can be as large as wanted.
 import chainer
 import numpy
 
-from errors import UsageError
+from runtime.errors import UsageError
 
 SHAPES = ('square', 'disc', 'triangle', 'cross')
 

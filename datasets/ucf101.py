@@ -17,7 +17,7 @@ import chainer
 import numpy
 
 from datasets._draws import Draws
-from errors import UsageError
+from runtime.errors import UsageError
 
 INDEX = 'index.json'
 FORMAT = 1

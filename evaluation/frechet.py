@@ -7,8 +7,8 @@ import os
 
 import numpy
 
-from errors import UsageError
-from extensions.atomic import atomic_path
+from runtime.errors import UsageError
+from runtime.atomic import atomic_path
 
 
 def gaussian(features):

@@ -42,14 +42,14 @@ import math
 import os
 from collections import namedtuple
 
-import chainer_compat  # noqa: F401  (before chainer)
+from runtime import chainer_compat  # noqa: F401  (before chainer)
 import chainer
 import chainer.datasets
 import numpy
 
 import datasets
-from devices import get_device
-from errors import UsageError, run_command
+from runtime.devices import get_device
+from runtime.errors import UsageError, run_command
 from evaluation import record, sampling
 
 TOLERANCE = 1.2  # r_test ~ 1 when 1 / TOLERANCE <= r_test <= TOLERANCE

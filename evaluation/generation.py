@@ -9,7 +9,7 @@ import chainer
 import numpy
 
 import datasets
-from errors import UsageError
+from runtime.errors import UsageError
 from models.common import one_hot
 
 

@@ -12,12 +12,12 @@ Class k's videos use z0 from numpy.random.RandomState(seed + k).
 """
 import argparse
 
-import chainer_compat  # noqa: F401  (before chainer)
+from runtime import chainer_compat  # noqa: F401  (before chainer)
 import numpy
 
 import datasets
-from devices import get_device
-from errors import UsageError, run_command
+from runtime.devices import get_device
+from runtime.errors import UsageError, run_command
 from evaluation import generation, pipeline, sampling
 from evaluation.score import classify
 

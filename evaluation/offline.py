@@ -7,8 +7,8 @@ import os
 import chainer
 import numpy
 
-from errors import UsageError
-from extensions.atomic import atomic_path
+from runtime.errors import UsageError
+from runtime.atomic import atomic_path
 from models.video_classifier import VideoClassifier
 
 TRAIN_HELP = ('train one with `python -m evaluation.train_classifier --config CONFIG '

@@ -4,9 +4,9 @@ or a dataset's real clips), the cached real statistics of the Fréchet
 distance, the printed report and the record's path."""
 import os
 
-import config as config_lib
+import configs
 import datasets
-from errors import UsageError
+from runtime.errors import UsageError
 from evaluation import frechet, record, sampling
 from evaluation.offline import load_classifier
 from evaluation.protocols import PROTOCOLS, load_mean
@@ -62,14 +62,14 @@ def load_scorer(args, protocol, device):
 def real_description(args, run_config):
     """The real dataset's description and folder: --config, else the run's
     config, else (or where it names another dataset) --dataset's preset."""
-    base = config_lib.load(args.config) if args.config else run_config
+    base = configs.load(args.config) if args.config else run_config
     if args.dataset is None and base is None:
         raise UsageError('give --result DIR (videos to score) or --dataset NAME (real videos)')
     if args.dataset is not None and (base is None or base['dataset'] != args.dataset):
         if args.dataset not in datasets.NAMES:
             raise UsageError('unknown dataset {!r}: choose one of {}'.format(
                 args.dataset, ', '.join(datasets.NAMES)))
-        base = config_lib.load('{}_svc'.format(args.dataset))
+        base = configs.load('{}_svc'.format(args.dataset))
     description = dataset_description(base)
     if args.subset is not None:
         description['dataset_args'] = dict(description['dataset_args'], subset=args.subset)

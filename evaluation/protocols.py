@@ -18,7 +18,7 @@ import cv2
 import numpy
 from chainer import backend
 
-from errors import UsageError
+from runtime.errors import UsageError
 
 MEAN_SHAPE = (3, 16, 128, 171)
 MEAN_HELP = ('download mean2.npz from the release assets of pfnet-research/tgan2 '

@@ -6,7 +6,7 @@ import platform
 import chainer
 import numpy
 
-from extensions.atomic import atomic_path
+from runtime.atomic import atomic_path
 
 
 def sha256(path):

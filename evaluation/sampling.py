@@ -6,10 +6,10 @@ import sys
 import chainer
 import numpy
 
-import config as config_lib
+import configs
 import datasets
 import models
-from errors import UsageError
+from runtime.errors import UsageError
 from models.common import one_hot
 
 # the original pfnet-research/tgan's per-model files of G0 and G1
@@ -26,7 +26,7 @@ def run_config(result, config=None):
         if not os.path.isfile(config):
             raise UsageError('{} not found: give the network\'s preset with --config (e.g. '
                              '--config ucf101_svc for an original TGAN result)'.format(config))
-    return config_lib.load(config)
+    return configs.load(config)
 
 
 def load_generator(result, iteration, config=None):

@@ -11,16 +11,16 @@ description, which ``evaluate.py --classifier`` checks against the videos.
 """
 import argparse
 
-import chainer_compat  # noqa: F401  (before chainer)
+from runtime import chainer_compat  # noqa: F401  (before chainer)
 import chainer
 import chainer.functions as F
 import numpy
 import yaml
 
-import config as config_lib
+import configs
 import datasets
-from devices import get_device
-from errors import UsageError, run_command
+from runtime.devices import get_device
+from runtime.errors import UsageError, run_command
 from evaluation.offline import save_classifier
 from evaluation.sampling import dataset_description, make
 from models.video_classifier import VideoClassifier
@@ -66,7 +66,7 @@ def main(argv=None):
         if not sep:
             raise UsageError('--set {!r}: expected KEY=VALUE'.format(item))
         overrides[key] = yaml.safe_load(value)
-    config = config_lib.load(args.config, overrides)
+    config = configs.load(args.config, overrides)
     data = config['data'] or datasets.default_path(config['dataset'])
     description = dataset_description(config)
     train, val = make(description, data, args.seed), make(description, data, args.seed + 1)

@@ -1,5 +1,5 @@
 """Trainer extensions: atomic snapshots, preview grids, interruption."""
-import chainer_compat  # noqa: F401
+from runtime import chainer_compat  # noqa: F401
 
 from extensions.preview import Preview  # noqa: E402,F401
 from extensions.snapshot import (  # noqa: E402,F401

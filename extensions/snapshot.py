@@ -8,8 +8,8 @@ import chainer
 import numpy
 from chainer import training
 
-from errors import UsageError
-from extensions.atomic import atomic_path
+from runtime.errors import UsageError
+from runtime.atomic import atomic_path
 
 TRAINER_FILE = 'snapshot_iter_{}.npz'
 MODEL_FILE = '{}_iter_{}.npz'

@@ -8,8 +8,8 @@ import os
 import numpy
 from PIL import Image
 
-from errors import UsageError
-from extensions.atomic import atomic_path
+from runtime.errors import UsageError
+from runtime.atomic import atomic_path
 
 FORMATS = ('.gif', '.mp4', '.png')
 

@@ -15,7 +15,7 @@ TGAN's WGAN and GAN updates never need it.
 import functools
 import operator
 
-import chainer_compat  # noqa: F401
+from runtime import chainer_compat  # noqa: F401
 from chainer import backend
 from chainer import function_node
 from chainer.utils import type_check

@@ -36,7 +36,7 @@ On the CPU the copies and sums run over the BLAS's threads
 """
 import itertools
 
-import chainer_compat  # noqa: F401
+from runtime import chainer_compat  # noqa: F401
 import chainer
 import numpy
 from chainer import backend

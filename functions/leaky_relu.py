@@ -7,7 +7,7 @@ on the critic's first activation, 32x64x8x32x32: 0.53 s forward, 0.49 s
 backward against 0.045 s and 0.047 s here), chunk by chunk of the batch on
 the BLAS's threads (functions/threads.py).
 """
-import chainer_compat  # noqa: F401
+from runtime import chainer_compat  # noqa: F401
 from chainer import backend
 from chainer import function_node
 from chainer.utils import type_check

@@ -4,7 +4,7 @@ numpy copies and adds on one core and releases the GIL while it does, so the
 layout copies and sums around the convolutions' matrix products and the
 passes of batch normalisation run, chunk by chunk of the batch, on as many
 Python threads as OpenBLAS runs matrix products. (A spinning idle OpenBLAS
-thread would take a core from them: blas_settings.py.) Measured on the 2-core
+thread would take a core from them: runtime/blas_settings.py.) Measured on the 2-core
 machine: a strided copy of a 67 MB activation into a grid, 7.1 ms on one
 thread, 4.2 ms on two; at the paper configuration (benchmarks/bench_train.py)
 8.6 s per iteration before, 7.5 s after.

@@ -1,8 +1,8 @@
 """TGAN networks (paper Table 1). Import order matters: the compatibility
 module must run before the first ``import chainer``."""
-import chainer_compat  # noqa: F401
+from runtime import chainer_compat  # noqa: F401
 
-from errors import UsageError  # noqa: E402
+from runtime.errors import UsageError  # noqa: E402
 from models.critic import Critic  # noqa: E402,F401
 from models.generator_3d import Generator3D  # noqa: E402,F401
 from models.image_generator import ImageGenerator  # noqa: E402,F401

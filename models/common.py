@@ -8,7 +8,7 @@ Weight initialisation choices of the paper and the original code (DESIGN §1):
 """
 import chainer
 
-from errors import UsageError
+from runtime.errors import UsageError
 
 _CHOICES = {
     'default': lambda: None,

@@ -2,7 +2,7 @@
 import chainer
 import chainer.functions as F
 
-from errors import UsageError
+from runtime.errors import UsageError
 from functions.convolution import convolution
 from functions.leaky_relu import leaky_relu
 from models import links

@@ -5,7 +5,7 @@ import zipfile
 import chainer
 import numpy
 
-from errors import UsageError
+from runtime.errors import UsageError
 
 
 class FeatureExtractor(chainer.Chain):

@@ -3,7 +3,7 @@ upsampling the temporal generator's latent trajectory linearly in time."""
 import chainer
 import chainer.functions as F
 
-from errors import UsageError
+from runtime.errors import UsageError
 
 
 def interpolate_in_time(z1, factor):

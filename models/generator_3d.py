@@ -11,7 +11,7 @@ import chainer.links as L
 import numpy
 
 from functions.leaky_relu import relu
-from errors import UsageError
+from runtime.errors import UsageError
 from models import links
 from models.common import check_condition, initializer
 

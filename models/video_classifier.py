@@ -9,7 +9,7 @@ Score and Fréchet distance code something to score. Same interface as
 import chainer.functions as F
 import chainer.links as L
 
-from errors import UsageError
+from runtime.errors import UsageError
 from functions.leaky_relu import relu
 from models import links
 from models.feature_extractor import FeatureExtractor

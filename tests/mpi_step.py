@@ -17,12 +17,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import chainer_compat  # noqa: F401,E402
+from runtime import chainer_compat  # noqa: F401,E402
 import chainer  # noqa: E402
 import numpy  # noqa: E402
 
-import config as config_lib  # noqa: E402
-import distributed  # noqa: E402
+import configs  # noqa: E402
+from runtime import distributed  # noqa: E402
 import models  # noqa: E402
 import updaters  # noqa: E402
 
@@ -54,7 +54,7 @@ def local_clips(clips, rank, size):
 
 def main(out, bn, communicator=None):
     workers = distributed.Workers(communicator)
-    config = config_lib.load('demo', dict(CONFIG, multi_node_bn=bn == 'multi-node'))
+    config = configs.load('demo', dict(CONFIG, multi_node_bn=bn == 'multi-node'))
     frames, size = config['frames'], config['size']
     clips = numpy.random.RandomState(1).uniform(
         -1, 1, (2 * BATCH, 1, frames, size, size)).astype(numpy.float32)

@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import chainer_compat  # noqa: F401,E402
+from runtime import chainer_compat  # noqa: F401,E402
 import chainer  # noqa: E402
 import numpy  # noqa: E402
 from mpi4py import MPI  # noqa: E402

@@ -10,7 +10,7 @@ from test_train import ROOT
 SCRIPT = """
 import resource, sys
 import numpy
-import allocator
+from runtime import allocator
 if sys.argv[1] == 'keep':
     assert allocator.keep_freed_memory()
 a = numpy.ones(64 * 2 ** 20, numpy.float32); del a

@@ -7,7 +7,7 @@ import numpy
 import models  # noqa: F401  (compat before chainer)
 import chainer
 import chainer.functions as F
-from errors import UsageError
+from runtime.errors import UsageError
 from models.generator_3d import Generator3D
 from models.video_gan_generator import VideoGANGenerator
 

@@ -5,7 +5,7 @@ import sys
 import tempfile
 import unittest
 
-import blas_settings
+from runtime import blas_settings
 from functions import threads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -24,7 +24,7 @@ def _environment_after_import(**preset):
     """OPENBLAS_* of a fresh Python that imported blas_settings, then numpy."""
     env = {k: v for k, v in os.environ.items() if not k.startswith('OPENBLAS_')}
     env.update(preset, PYTHONPATH=ROOT)
-    code = ('import blas_settings, numpy, os; '
+    code = ('import runtime.blas_settings, numpy, os; '
             'print(os.environ.get("OPENBLAS_THREAD_TIMEOUT"), os.environ.get("OPENBLAS_CORETYPE"))')
     out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True,
                          text=True, check=True).stdout.split()

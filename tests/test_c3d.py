@@ -12,9 +12,9 @@ import numpy
 import models  # noqa: F401  (compat before chainer)
 import chainer
 import chainer.functions as F
-import config as config_lib
+import configs
 import evaluate
-from errors import UsageError
+from runtime.errors import UsageError
 from evaluation.protocols import MEAN_SHAPE
 from models.c3d import C3D
 
@@ -108,9 +108,9 @@ class TestC3D(unittest.TestCase):
         """evaluate.py's C3D path (paper protocol, dropout quirk) on a tiny RGB run."""
         result = os.path.join(self.dir, 'run')
         os.makedirs(result)
-        config = config_lib.load('ucf101_svc', {'size': 16, 'temporal_generator.ch': 16,
+        config = configs.load('ucf101_svc', {'size': 16, 'temporal_generator.ch': 16,
                                                 'image_generator.ch': 16})
-        config_lib.save(config, os.path.join(result, 'config.yaml'))
+        configs.save(config, os.path.join(result, 'config.yaml'))
         generator = models.build_generator(config)
         for name in ('temporal_generator', 'image_generator'):
             chainer.serializers.save_npz(os.path.join(result, name + '_iter_5.npz'),

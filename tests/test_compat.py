@@ -7,7 +7,7 @@ from unittest import mock
 
 import numpy
 
-import chainer_compat
+from runtime import chainer_compat
 import chainer
 import chainer.functions as F
 

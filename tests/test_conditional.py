@@ -11,9 +11,9 @@ import numpy
 import models  # noqa: F401  (compat before chainer)
 import chainer
 import chainer.functions as F
-import config as config_lib
+import configs
 import datasets
-from errors import UsageError
+from runtime.errors import UsageError
 from evaluation import sampling
 from models import Critic, VideoGenerator
 from models.common import one_hot
@@ -146,7 +146,7 @@ class TestTrainAndScore(unittest.TestCase):
         out = os.path.join(self.dir, 'run')
         result = train('--config', self.config, '--iterations', '3', '--out', out)
         self.assertEqual(result.returncode, 0, result.stderr)
-        config = config_lib.load(os.path.join(out, 'config.yaml'))
+        config = configs.load(os.path.join(out, 'config.yaml'))
         self.assertEqual((config['conditional'], config['n_classes']), (True, 4))
         with open(os.path.join(out, 'classes.json')) as f:
             classes = json.load(f)
@@ -237,11 +237,11 @@ class TestPresets(unittest.TestCase):
             'ucf101_conditional_svc': ('tgan', 'wgan', 'svc', True),
         }
         for name, expected in rows.items():
-            c = config_lib.load(name)
+            c = configs.load(name)
             self.assertEqual((c['dataset'], c['generator'], c['objective'], c['constraint'],
                               c['conditional']), ('ucf101',) + expected, name)
-        self.assertFalse(config_lib.load('moving_mnist_svc_no_z0')['image_generator']['use_z0'])
-        self.assertEqual(config_lib.load('moving_mnist_3d_gan')['generator'], '3d')
+        self.assertFalse(configs.load('moving_mnist_svc_no_z0')['image_generator']['use_z0'])
+        self.assertEqual(configs.load('moving_mnist_3d_gan')['generator'], '3d')
 
 
 if __name__ == '__main__':

@@ -1,12 +1,12 @@
-"""Presets, overrides and their validation (config.py)."""
+"""Presets, overrides and their validation (configs/__init__.py)."""
 import os
 import tempfile
 import unittest
 
-import config
-from errors import UsageError
+import configs
+from runtime.errors import UsageError
 
-PRESETS = sorted(f[:-5] for f in os.listdir(config.CONFIG_DIR) if f.endswith('.yaml'))
+PRESETS = sorted(f[:-5] for f in os.listdir(configs.CONFIG_DIR) if f.endswith('.yaml'))
 
 
 class TestPresets(unittest.TestCase):
@@ -19,7 +19,7 @@ class TestPresets(unittest.TestCase):
 
     def test_presets_train_with_the_papers_method_unless_baselines(self):
         for name in PRESETS:
-            c = config.load(name)
+            c = configs.load(name)
             method = name.rsplit('_', 1)[-1]
             expected = {'clip': ('wgan', 'clip'), 'gan': ('gan', 'none')}.get(
                 method, ('wgan', 'svc'))
@@ -33,10 +33,10 @@ class TestPresets(unittest.TestCase):
                                                   'beta1': 0.5, 'beta2': 0.999}, name)
 
     def test_original_initialisations(self):
-        ucf = config.load('ucf101_svc')
+        ucf = configs.load('ucf101_svc')
         self.assertEqual([ucf[k]['init'] for k in ('temporal_generator', 'image_generator',
                                                    'critic')], ['default', 'uniform', 'default'])
-        mnist = config.load('moving_mnist_clip')
+        mnist = configs.load('moving_mnist_clip')
         self.assertEqual([mnist[k]['init'] for k in ('temporal_generator', 'image_generator',
                                                      'critic')], ['uniform'] * 3)
         self.assertEqual(mnist['channels'], 1)
@@ -53,7 +53,7 @@ class TestLoading(unittest.TestCase):
 
     def test_base_chain_and_overrides(self):
         path = self.write('base: ucf101_clip\ncritic: {ch: 32}\n')
-        c = config.load(path, {'optimizer.lr': '1e-4', 'iterations': 7})
+        c = configs.load(path, {'optimizer.lr': '1e-4', 'iterations': 7})
         self.assertEqual(c['constraint'], 'clip')        # from ucf101_clip
         self.assertEqual(c['dataset'], 'ucf101')         # from ucf101_svc
         self.assertEqual(c['critic'], {'ch': 32, 'depth': None, 'use_beta': False,
@@ -72,17 +72,17 @@ class TestLoading(unittest.TestCase):
         for text, overrides, message in cases:
             with self.subTest(text=text):
                 with self.assertRaisesRegex(UsageError, message):
-                    config.load(self.write(text), overrides)
+                    configs.load(self.write(text), overrides)
         with self.assertRaisesRegex(UsageError, 'not found.*demo'):
-            config.load('no_such_preset')
+            configs.load('no_such_preset')
 
     def test_saved_config_reloads_identically(self):
-        c = config.load('demo')
+        c = configs.load('demo')
         fd, path = tempfile.mkstemp(suffix='.yaml')
         os.close(fd)
         self.addCleanup(os.remove, path)
-        config.save(c, path)
-        self.assertEqual(config.load(path), c)
+        configs.save(c, path)
+        self.assertEqual(configs.load(path), c)
 
 
 if __name__ == '__main__':

@@ -5,9 +5,10 @@ import unittest
 import numpy
 
 import datasets  # noqa: F401  (compat before chainer)
-from datasets import make_dataset, to_float
+import chainer
+from datasets import converter, make_dataset, to_float
 from datasets.synthetic import SHAPES, SyntheticMovingShapes, shape_mask
-from errors import UsageError
+from runtime.errors import UsageError
 
 
 class TestSynthetic(unittest.TestCase):
@@ -83,6 +84,15 @@ class TestToFloat(unittest.TestCase):
         self.assertEqual((x.min(), x.max()), (-1, 127 / 128))
         clips = numpy.zeros((2, 1, 4, 8, 8), numpy.float32)
         self.assertIs(to_float(clips), clips)
+
+    def test_converter_gathers_and_scales_clips_not_labels(self):
+        clips = [numpy.full((1, 2, 2, 2), v, numpy.uint8) for v in (0, 128, 255)]
+        x = converter(clips, chainer.get_device('@numpy'))
+        self.assertEqual((x.shape, x.dtype), ((3, 1, 2, 2, 2), numpy.float32))
+        numpy.testing.assert_array_equal(x[:, 0, 0, 0, 0], [-1, 0, 127 / 128])
+        x, labels = converter([(c, i) for i, c in enumerate(clips)], chainer.get_device('@numpy'))
+        numpy.testing.assert_array_equal(x[:, 0, 0, 0, 0], [-1, 0, 127 / 128])
+        numpy.testing.assert_array_equal(labels, [0, 1, 2])
 
 
 class TestMovingMNIST(unittest.TestCase):

@@ -13,10 +13,10 @@ import numpy
 
 import evaluation  # noqa: F401  (compat before chainer)
 import chainer
-import config as config_lib
+import configs
 import evaluate
 import models
-from errors import UsageError
+from runtime.errors import UsageError
 from evaluation import label_accuracy, sampling, train_classifier
 from evaluation.offline import load_classifier
 from evaluation.protocols import MEAN_SHAPE
@@ -41,8 +41,8 @@ class EvaluateTestCase(unittest.TestCase):
         # a result folder as train.py writes it: config.yaml + per-model snapshots
         cls.result = os.path.join(cls.dir, 'run')
         os.makedirs(cls.result)
-        config = config_lib.load(cls.config)
-        config_lib.save(config, os.path.join(cls.result, 'config.yaml'))
+        config = configs.load(cls.config)
+        configs.save(config, os.path.join(cls.result, 'config.yaml'))
         numpy.random.seed(0)
         cls.generator = models.build_generator(config)
         for name in ('temporal_generator', 'image_generator'):
@@ -110,8 +110,8 @@ class TestEndToEnd(EvaluateTestCase):
         """A conditional result folder as train.py writes it (tiny, untrained)."""
         result = self.path('conditional')
         os.makedirs(result, exist_ok=True)
-        config = config_lib.load(self.config, {'conditional': True, 'n_classes': 4})
-        config_lib.save(config, os.path.join(result, 'config.yaml'))
+        config = configs.load(self.config, {'conditional': True, 'n_classes': 4})
+        configs.save(config, os.path.join(result, 'config.yaml'))
         for name, link in models.build_generator(config).parts().items():
             chainer.serializers.save_npz(os.path.join(result, name + '_iter_2.npz'), link)
         classes = os.path.join(result, 'classes.json')

@@ -7,7 +7,7 @@ import unittest
 import numpy
 
 import evaluation  # noqa: F401  (compat before chainer)
-from errors import UsageError
+from runtime.errors import UsageError
 from evaluation.frechet import cached_statistics, frechet_distance, gaussian, statistics_path
 
 

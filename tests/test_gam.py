@@ -17,9 +17,9 @@ import evaluation  # noqa: F401  (compat before chainer)
 import chainer
 import chainer.datasets
 import chainer.functions as F
-import config as config_lib
+import configs
 import models
-from errors import UsageError
+from runtime.errors import UsageError
 from evaluation import gam, sampling
 from test_blas_settings import this_process_kernels
 from test_train import ROOT, TINY_NETWORK, tiny_config
@@ -162,7 +162,7 @@ class TestCompare(unittest.TestCase):
 def save_run(directory, config, seed, critic=True):
     """A result folder as train.py writes it, networks initialised from ``seed``."""
     os.makedirs(directory)
-    config_lib.save(config, os.path.join(directory, 'config.yaml'))
+    configs.save(config, os.path.join(directory, 'config.yaml'))
     numpy.random.seed(seed)
     generator, critic_link = models.build_generator(config), models.build_critic(config)
     for name, link in dict(generator.parts(), critic=critic_link).items():
@@ -175,7 +175,7 @@ class TestCommandLine(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir, path = tiny_config(TINY)
-        cls.config = config_lib.load(path)
+        cls.config = configs.load(path)
         cls.a, cls.b = os.path.join(cls.dir, 'a'), os.path.join(cls.dir, 'b')
         save_run(cls.a, cls.config, 0)
         save_run(cls.b, cls.config, 1)
@@ -275,7 +275,7 @@ class TestCommandLine(unittest.TestCase):
     def test_conditional_runs_are_refused(self):
         conditional = os.path.join(self.dir, 'conditional')
         os.makedirs(conditional, exist_ok=True)
-        config_lib.save(dict(self.config, conditional=True),
+        configs.save(dict(self.config, conditional=True),
                         os.path.join(conditional, 'config.yaml'))
         with self.assertRaisesRegex(UsageError, 'unconditional models: --b is conditional'):
             self.main('--a', self.a, '--b', conditional)

@@ -16,10 +16,10 @@ import numpy
 import evaluation  # noqa: F401  (compat before chainer)
 import chainer
 import cv2
-import config as config_lib
+import configs
 import generate
 import models
-from errors import UsageError
+from runtime.errors import UsageError
 from evaluation import generation
 from extensions.video_files import frame_strips, to_uint8, video_grid, write_videos
 from models.common import one_hot
@@ -38,8 +38,8 @@ def make_result(folder, text, classes=None):
     os.makedirs(folder)
     with open(os.path.join(folder, 'tiny.yaml'), 'w') as f:
         f.write(text)
-    config = config_lib.load(os.path.join(folder, 'tiny.yaml'))
-    config_lib.save(config, os.path.join(folder, 'config.yaml'))
+    config = configs.load(os.path.join(folder, 'tiny.yaml'))
+    configs.save(config, os.path.join(folder, 'config.yaml'))
     numpy.random.seed(0)
     generator = models.build_generator(config)
     for name, link in generator.parts().items():

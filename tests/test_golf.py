@@ -9,7 +9,7 @@ import numpy
 
 import datasets  # noqa: F401  (compat before chainer)
 from datasets import make_dataset
-from errors import UsageError
+from runtime.errors import UsageError
 
 STRIPS = {'frames-stable/a/0001.jpg': 20, 'frames-stable/b/0002.jpg': 32}
 

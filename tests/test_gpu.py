@@ -11,10 +11,10 @@ import unittest
 
 import numpy
 
-import chainer_compat  # noqa: F401
+from runtime import chainer_compat  # noqa: F401
 import chainer
 
-import config as config_lib
+import configs
 import models
 from datasets import to_float
 
@@ -143,7 +143,7 @@ class TestGPU(unittest.TestCase):
     def test_new_generators_and_conditional_critic_match_cpu(self):
         """The conditional TGAN (its critic's label shortcut included), frame
         interpolation and the two baselines give the CPU's videos and scores."""
-        config = config_lib.load('synthetic_svc', {
+        config = configs.load('synthetic_svc', {
             'size': 16, 'frames': 8, 'temporal_generator.ch': 16, 'image_generator.ch': 16,
             'generator_3d.ch': 16, 'video_gan.ch': 16, 'critic.ch': 8})
         for kind, n_classes, factor in [('tgan', 3, 2), ('3d', 0, 1), ('video_gan', 0, 1)]:

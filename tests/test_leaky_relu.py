@@ -4,7 +4,7 @@ from unittest import mock
 
 import numpy
 
-import chainer_compat  # noqa: F401
+from runtime import chainer_compat  # noqa: F401
 import chainer
 import chainer.functions as F
 from chainer import gradient_check

@@ -7,7 +7,7 @@ import numpy
 import models  # noqa: F401  (compat before chainer)
 import chainer
 from models import Critic, ImageGenerator, TemporalGenerator, VideoGenerator
-from errors import UsageError
+from runtime.errors import UsageError
 
 
 def inference():

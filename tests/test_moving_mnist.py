@@ -12,7 +12,7 @@ import numpy
 import datasets  # noqa: F401  (compat before chainer)
 from datasets import make_dataset
 from datasets.moving_mnist import bounce, generate, read_digits
-from errors import UsageError
+from runtime.errors import UsageError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

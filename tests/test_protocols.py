@@ -8,7 +8,7 @@ import cv2
 import numpy
 
 import evaluation  # noqa: F401  (compat before chainer)
-from errors import UsageError
+from runtime.errors import UsageError
 from evaluation.protocols import (MEAN_SHAPE, PROTOCOLS, load_mean, offline_preprocess,
                                   tgan2_preprocess, tgan_preprocess)
 

@@ -17,7 +17,7 @@ import datasets  # noqa: F401  (compat before chainer)
 import chainer
 from datasets import make_dataset, prepare_ucf101
 from datasets.ucf101 import UCF101, store_file
-from errors import UsageError
+from runtime.errors import UsageError
 
 CLASSES = ['ApplyEyeMakeup', 'Archery', 'HandstandPushups']
 # (list path, frames written); None: a corrupt file
@@ -359,7 +359,8 @@ class TestDataset(unittest.TestCase):
                     numpy.random.RandomState(0)))
             spec = {'name': 'rmsprop', 'lr': 1e-3}
             updater = WGANUpdater(iterator, make_optimizer(spec, gen),
-                                  make_optimizer(spec, critic), NoConstraint())
+                                  make_optimizer(spec, critic), NoConstraint(),
+                                  converter=datasets.converter)
             return updater, critic
 
         snapshot = os.path.join(self.dir, 'updater.npz')

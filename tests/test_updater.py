@@ -5,7 +5,7 @@ import numpy
 
 import updaters  # noqa: F401  (compat before chainer)
 import chainer
-from datasets import to_float
+from datasets import converter, to_float
 from models import Critic, VideoGenerator
 from updaters import (GANUpdater, NoConstraint, SingularValueClipping, WGANUpdater,
                       make_optimizer)
@@ -23,7 +23,7 @@ def tiny_setup(updater_class, constraint, noise_sigma=0.0, seed=0, device='@nump
     iterator = chainer.iterators.SerialIterator(data, 4)
     spec = {'name': 'rmsprop', 'lr': 1e-3}
     updater = updater_class(iterator, make_optimizer(spec, gen), make_optimizer(spec, critic),
-                            constraint, seed=seed, device=device)
+                            constraint, seed=seed, device=device, converter=converter)
     return updater, gen, critic
 
 
@@ -71,7 +71,7 @@ class TestWGANUpdater(unittest.TestCase):
                 self.assertLessEqual(norm, 1 + 1e-5, name)
 
     def test_uint8_clips_train_as_their_float_values(self):
-        """Real datasets yield uint8 clips: the updater scales them on the device."""
+        """Real datasets yield uint8 clips: train.py's converter scales them on the device."""
         clips = numpy.random.RandomState(5).randint(0, 256, (8, 1, 16, 16, 16)).astype(numpy.uint8)
         results = []
         for data in (list(clips), list(to_float(clips))):

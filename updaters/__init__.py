@@ -1,6 +1,6 @@
 """Training updates (paper §4): objectives as StandardUpdater subclasses,
 Lipschitz constraints as strategies they apply after the critic update."""
-import chainer_compat  # noqa: F401
+from runtime import chainer_compat  # noqa: F401
 
 from updaters.constraints import (  # noqa: E402,F401
     NoConstraint, SingularValueClipping, WeightClipping, make_constraint)

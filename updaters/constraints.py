@@ -5,7 +5,7 @@ updater times it and reports the time as ``time_<name>``.
 """
 from chainer import backend
 
-from errors import UsageError
+from runtime.errors import UsageError
 from updaters.svc import singular_value_clipping
 
 

@@ -1,8 +1,8 @@
 """Build optimizers and the updater from a resolved config."""
 import chainer
 
-import distributed
-from errors import UsageError
+from runtime import distributed
+from runtime.errors import UsageError
 from updaters.constraints import make_constraint
 from updaters.gan import GANUpdater
 from updaters.wgan import WGANUpdater
@@ -25,10 +25,12 @@ def make_optimizer(spec, model, comm=None):
     return optimizer if comm is None else distributed.multi_node_optimizer(optimizer, comm)
 
 
-def make_updater(config, iterator, generator, critic, device, seed=None, comm=None):
+def make_updater(config, iterator, generator, critic, device, seed=None, comm=None,
+                 converter=chainer.dataset.concat_examples):
     """The updater of ``config['objective']`` with its constraint; ``seed``
     (default ``config['seed']``) seeds its z stream; ``comm``: see
-    ``make_optimizer``."""
+    ``make_optimizer``; ``converter``: the batch conversion (train.py's is
+    ``datasets.converter``)."""
     if config['objective'] not in OBJECTIVES:
         raise UsageError("unknown objective {!r}: choose 'wgan' or 'gan'".format(
             config['objective']))
@@ -37,4 +39,4 @@ def make_updater(config, iterator, generator, critic, device, seed=None, comm=No
     return OBJECTIVES[config['objective']](
         iterator, make_optimizer(config['optimizer'], generator, comm),
         make_optimizer(config['optimizer'], critic, comm), constraint,
-        seed=config['seed'] if seed is None else seed, device=device)
+        seed=config['seed'] if seed is None else seed, device=device, converter=converter)

@@ -6,7 +6,6 @@ import chainer.functions as F
 import numpy
 from chainer.iterators import ShuffleOrderSampler
 
-from datasets import to_float
 from models.common import one_hot
 
 
@@ -16,7 +15,9 @@ class WGANUpdater(chainer.training.updaters.StandardUpdater):
     Lipschitz ``constraint`` (SVC, weight clipping or none).
 
     Optimizers: ``gen`` (the video generator: TGAN's G0 and G1, or a
-    baseline's) and ``critic``. A conditional generator (``n_classes > 0``)
+    baseline's) and ``critic``. ``converter`` (Chainer's) turns a batch into
+    float32 clips in [-1, 1] on the device (train.py hands in
+    ``datasets.converter``, which scales the real datasets' uint8 clips). A conditional generator (``n_classes > 0``)
     reads (clip, label) batches; its fakes take the labels of the real batch,
     so they follow the training class prior, and the critic sees the labels.
     Reports ``loss_gen``, ``loss_dis``, the mean critic scores ``critic_real``
@@ -31,9 +32,9 @@ class WGANUpdater(chainer.training.updaters.StandardUpdater):
     """
 
     def __init__(self, iterator, gen_optimizer, critic_optimizer, constraint,
-                 seed=0, device=None):
+                 seed=0, device=None, converter=chainer.dataset.concat_examples):
         super().__init__(iterator, {'gen': gen_optimizer, 'critic': critic_optimizer},
-                         device=device)
+                         converter=converter, device=device)
         self.constraint = constraint
         self.rng = numpy.random.RandomState(seed)
 
@@ -67,7 +68,6 @@ class WGANUpdater(chainer.training.updaters.StandardUpdater):
             condition = one_hot(labels, gen.n_classes, gen.xp)
         else:
             x_real, condition = self.converter(batch, self.input_device), None
-        x_real = to_float(x_real)  # uint8 clips are scaled on the device
         x_fake = gen(gen.make_hidden(len(batch), self.rng), condition)
         noise = self._critic_noise(critic)
         y_fake = critic(x_fake, noise, condition)

@@ -9,9 +9,9 @@ import os
 
 import yaml
 
-from errors import UsageError
+from runtime.errors import UsageError
 
-CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'configs')
+CONFIG_DIR = os.path.dirname(os.path.abspath(__file__))
 
 DEFAULTS = {
     'dataset': 'synthetic',       # synthetic | moving_mnist | ucf101 | golf
@@ -36,7 +36,7 @@ DEFAULTS = {
     'svc_include_eps': False,     # BN bound sqrt(var + eps) (paper) vs sqrt(var) (code)
     'clip_value': 0.01,
     'optimizer': {'name': 'rmsprop', 'lr': 5.0e-5, 'beta1': 0.5, 'beta2': 0.999},
-    'batchsize': 32,              # the effective batch (split over MPI processes: distributed.py)
+    'batchsize': 32,              # the effective batch (split over MPI processes: runtime/distributed.py)
     'multi_node_bn': False,       # with MPI processes: BN statistics over the effective batch
     'iterations': 100000,
     'seed': 0,

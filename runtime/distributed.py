@@ -15,7 +15,7 @@ number of processes. ``mpiexec -n N python train.py --communicator NAME``.
 import os
 import warnings
 
-import chainer_compat  # noqa: F401  (before chainer)
+from runtime import chainer_compat  # noqa: F401  (before chainer)
 import chainer  # noqa: E402
 import chainermn  # noqa: E402
 import numpy  # noqa: E402
@@ -23,7 +23,7 @@ from chainer import serializer as serializer_module  # noqa: E402
 from chainer import training  # noqa: E402
 
 import extensions  # noqa: E402
-from errors import UsageError  # noqa: E402
+from runtime.errors import UsageError  # noqa: E402
 
 # ChainerMN's communicators: 'naive' runs on CPUs (and on GPUs with a CUDA-aware
 # MPI); the others need GPUs, 'pure_nccl' (NCCL) being the usual choice there.

@@ -1,8 +1,8 @@
 """The Chainer device of a ``--gpu`` option."""
-import chainer_compat  # noqa: F401
+from runtime import chainer_compat  # noqa: F401
 import chainer
 
-from errors import UsageError
+from runtime.errors import UsageError
 
 
 def get_device(gpu):
