@@ -20,10 +20,16 @@ def save_previews(videos, path_stem, fps=8):
 class Preview(training.Extension):
     """Generate ``n_videos`` videos from a fixed z0 (drawn once from ``seed``)
     with BN in inference mode, and save them as ``preview/iter_N.{png,gif}``.
-    A conditional generator's video i gets class i mod n_classes."""
+    A conditional generator's video i gets class i mod n_classes. With a
+    ``check`` (uint8 videos -> whether each passes, e.g.
+    ``evaluation.shape_motion.ShapeMotion``) the fraction that pass is
+    reported as ``preview_motion``."""
 
-    def __init__(self, generator, n_videos=16, seed=0):
-        self.generator = generator
+    priority = training.PRIORITY_WRITER  # its report reaches this iteration's log
+
+    def __init__(self, generator, n_videos=16, seed=0, check=None):
+        self.generator, self.check = generator, check
+        self.last = None  # (path stem, fraction of videos that pass ``check``)
         self.z0 = generator.make_hidden(n_videos, numpy.random.RandomState(seed))
         self.labels = numpy.arange(n_videos) % generator.n_classes if generator.n_classes \
             else None
@@ -36,4 +42,10 @@ class Preview(training.Extension):
             videos = self.generator(xp.asarray(self.z0), condition)
         stem = os.path.join(trainer.out, 'preview', 'iter_{:08d}'.format(
             trainer.updater.iteration))
-        save_previews(to_uint8(chainer.backend.CpuDevice().send(videos.array)), stem)
+        videos = to_uint8(chainer.backend.CpuDevice().send(videos.array))
+        save_previews(videos, stem)
+        passed = None
+        if self.check is not None:
+            passed = float(numpy.mean(self.check(videos)))
+            chainer.report({'preview_motion': passed})
+        self.last = stem, passed
