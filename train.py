@@ -10,7 +10,7 @@ import argparse
 import os
 
 from runtime import blas_settings  # noqa: F401  (before numpy)
-from runtime import allocator, chainer_compat  # noqa: F401  (before chainer)
+from runtime import allocator, atomic, chainer_compat  # noqa: F401  (before chainer)
 from runtime.devices import get_device
 from runtime.errors import UsageError, run_command
 
@@ -24,6 +24,7 @@ from chainer.training import extensions as E  # noqa: E402
 
 import configs  # noqa: E402
 import datasets  # noqa: E402
+from evaluation.shape_motion import ShapeMotion  # noqa: E402
 import extensions  # noqa: E402
 import models  # noqa: E402
 import updaters  # noqa: E402
@@ -115,6 +116,8 @@ def main(argv=None):
     allocator.keep_freed_memory()
     config, out, snapshot = resolve_config(args)
     workers = distributed.Workers(args.communicator, args.gpu)  # one process without
+    if workers.writer:
+        atomic.make_folder(out)  # before any work: a folder that cannot be written
     device = get_device(workers.gpu)
     batchsize = workers.batch(config['batchsize'])
     seed = workers.seed(config['seed'])  # this process's z and data order
@@ -138,8 +141,9 @@ def main(argv=None):
     stop = workers.stop_trigger(config['iterations'])
     trainer = chainer.training.Trainer(updater, stop, out=out)
     workers.extend(trainer, stop.or_every(config['snapshot_interval']))
+    trainer.extend(extensions.StopOnNonFinite(stop.or_every(config['snapshot_interval'])))
     if workers.writer:
-        add_writers(trainer, generator, critic, config, stop)
+        preview = add_writers(trainer, generator, critic, config, stop)
 
     if snapshot is not None:
         workers.check_snapshot(snapshot)
@@ -149,35 +153,58 @@ def main(argv=None):
         if snapshot is not None:
             print('resumed from {} at iteration {}'.format(snapshot, updater.iteration))
         print('training with', setup)
-        os.makedirs(out, exist_ok=True)
         configs.save(config, os.path.join(out, 'config.yaml'), comment='run: ' + setup)
         if config['conditional']:
             datasets.save_classes(out, full)
 
     stop.install()
-    trainer.run()
+    try:
+        trainer.run(show_loop_exception_msg=False)
+    except atomic.OutputError as e:
+        latest = extensions.latest_snapshot(out)
+        raise UsageError('{}; the run stopped. {}'.format(e, (
+            'Its latest complete snapshot is {}: make room (or set snapshot_keep), then '
+            'continue with `python train.py --resume {}`'.format(latest, out)) if latest
+            else 'It has no snapshot yet.'))
     if workers.writer:
         print('{} at iteration {}; results in {}'.format(
             'interrupted' if stop.interrupted else 'finished', updater.iteration, out))
+        print_where(out, preview, updater.iteration)
     return 0
+
+
+def print_where(out, preview, iteration):
+    """Where the run's files are and how to go on."""
+    if preview.last is not None:  # None: the run had no iteration left to train
+        stem, passed = preview.last
+        print('  final preview: {}.gif (and .png){}'.format(stem, '' if passed is None else
+              ': {:.0%} of its videos show {}'.format(passed, preview.check.describe())))
+    print('  plots: {0}/loss.png, {0}/critic.png; log: {0}/log'.format(out))
+    print('  snapshot: {}'.format(extensions.latest_snapshot(out)))
+    print('  continue: python train.py --resume {} --iterations {}'.format(out, 2 * iteration))
+    print('  samples:  python generate.py --result {} --out samples.gif'.format(out))
 
 
 def add_writers(trainer, generator, critic, config, stop):
     """The extensions that print and write files (rank 0's alone); previews
-    and snapshots also save the end of the run."""
+    and snapshots also save the end of the run. Returns the preview."""
     display = (config['display_interval'], 'iteration')
-    trainer.extend(E.LogReport(trigger=display))
-    trainer.extend(E.PrintReport(REPORT), trigger=display)
+    check = ShapeMotion.for_config(config)  # synthetic runs of one shape
+    trainer.extend(extensions.LogReport(trigger=display))
+    trainer.extend(E.PrintReport(REPORT + ['preview_motion'] * (check is not None)),
+                   trigger=display)
     trainer.extend(E.ProgressBar(training_length=stop.get_training_length(),
                                  update_interval=max(1, config['display_interval'] // 10)))
-    trainer.extend(E.PlotReport(['loss_gen', 'loss_dis'], 'iteration', trigger=display,
-                                file_name='loss.png'))
-    trainer.extend(E.PlotReport(['critic_real', 'critic_fake'], 'iteration', trigger=display,
-                                file_name='critic.png'))
-    preview = extensions.Preview(generator, config['preview_videos'], config['seed'])
+    trainer.extend(extensions.PlotReport(['loss_gen', 'loss_dis'], 'iteration',
+                                         trigger=display, file_name='loss.png'))
+    trainer.extend(extensions.PlotReport(['critic_real', 'critic_fake'], 'iteration',
+                                         trigger=display, file_name='critic.png'))
+    preview = extensions.Preview(generator, config['preview_videos'], config['seed'], check)
     trainer.extend(preview, trigger=stop.or_every(config['preview_interval']))
-    snapshots = extensions.Snapshot(dict(generator.parts(), critic=critic))
+    snapshots = extensions.Snapshot(dict(generator.parts(), critic=critic),
+                                    config['snapshot_keep'])
     trainer.extend(snapshots, trigger=stop.or_every(config['snapshot_interval']))
+    return preview
 
 
 if __name__ == '__main__':

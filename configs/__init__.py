@@ -9,6 +9,7 @@ import os
 
 import yaml
 
+from runtime.atomic import atomic_path
 from runtime.errors import UsageError
 
 CONFIG_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -43,6 +44,7 @@ DEFAULTS = {
     'loader_processes': 0,        # 0: load in the main process
     'display_interval': 100,
     'snapshot_interval': 5000,
+    'snapshot_keep': 0,           # keep the newest K trainer snapshots (0: all)
     'preview_interval': 5000,
     'preview_videos': 16,
 }
@@ -129,8 +131,8 @@ def load(name, overrides=None):
 
 
 def save(config, path, comment=None):
-    """Write ``config`` as YAML, after a ``# comment`` line if given."""
-    with open(path, 'w') as f:
+    """Write ``config`` as YAML, after a ``# comment`` line if given (atomically)."""
+    with atomic_path(path) as tmp, open(tmp, 'w') as f:
         if comment:
             f.write('# {}\n'.format(comment))
         yaml.safe_dump(config, f, default_flow_style=False, sort_keys=False)

@@ -14,7 +14,7 @@ import numpy
 
 from datasets.moving_mnist import generate, read_digits
 from runtime.errors import run_command
-from runtime.atomic import atomic_path
+from runtime.atomic import atomic_path, ensure_free
 
 
 def main(argv=None):
@@ -28,6 +28,8 @@ def main(argv=None):
                    help='which MNIST images to draw from (default: train)')
     args = p.parse_args(argv)
     digits = read_digits(args.mnist, args.digits)
+    # a memory-mapped file that meets a full disk fails with SIGBUS, not an error
+    ensure_free(args.out, args.frames * args.sequences * 64 * 64 + 4096)
     with atomic_path(args.out) as tmp:
         out = numpy.lib.format.open_memmap(
             tmp, 'w+', numpy.uint8, (args.frames, args.sequences, 64, 64))

@@ -31,7 +31,7 @@ import numpy
 
 from datasets.ucf101 import FORMAT, INDEX, SUBSETS, read_index, store_file
 from runtime.errors import UsageError, run_command
-from runtime.atomic import atomic_path
+from runtime.atomic import OutputError, atomic_path, make_folder, writing
 
 JOURNAL = 'journal.jsonl'
 CLIP_NAME = re.compile(r'v_(?P<cls>.+)_g(?P<group>\d+)_c(?P<clip>\d+)\.avi$', re.IGNORECASE)
@@ -137,7 +137,7 @@ class Journal:
     def __init__(self, out, header):
         self.path = os.path.join(out, JOURNAL)
         frame_bytes = header['rows'] * header['cols'] * 3
-        os.makedirs(out, exist_ok=True)
+        make_folder(out)
         self.done, self.ends = self._recover(header), {s: 0 for s in SUBSETS}
         for (subset, _), record in self.done.items():
             self.ends[subset] = max(self.ends[subset], record['last'] + 1)
@@ -173,15 +173,17 @@ class Journal:
     def add(self, subset, clip, frames):
         """Append a clip's frames to the store, flush them, then record the clip."""
         store = self.stores[subset]
-        store.write(frames.tobytes())
-        store.flush()
-        os.fsync(store.fileno())
+        with writing(store.name):
+            store.write(frames.tobytes())
+            store.flush()
+            os.fsync(store.fileno())
         first = self.ends[subset]
         self.ends[subset] += len(frames)
         record = dict(clip, subset=subset, first=first, last=self.ends[subset] - 1)
-        self.file.write(json.dumps(record) + '\n')
-        self.file.flush()
-        os.fsync(self.file.fileno())
+        with writing(self.path):
+            self.file.write(json.dumps(record) + '\n')
+            self.file.flush()
+            os.fsync(self.file.fileno())
         self.done[subset, clip['path']] = record
 
     def close(self):
@@ -275,8 +277,12 @@ def main(argv=None):
     p.add_argument('--min-frames', type=int, default=16,
                    help='skip clips that decode to fewer frames')
     args = p.parse_args(argv)
-    prepare(args.videos, args.splits, args.split, args.out, args.workers,
-            args.rows, args.cols, args.min_frames)
+    try:
+        prepare(args.videos, args.splits, args.split, args.out, args.workers,
+                args.rows, args.cols, args.min_frames)
+    except OutputError as e:
+        raise UsageError('{}; make room, then rerun the same command: it goes on after the '
+                         'last recorded clip'.format(e))
     return 0
 
 

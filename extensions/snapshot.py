@@ -9,7 +9,7 @@ import numpy
 from chainer import training
 
 from runtime.errors import UsageError
-from runtime.atomic import atomic_path
+from runtime.atomic import atomic_path, ensure_free
 
 TRAINER_FILE = 'snapshot_iter_{}.npz'
 MODEL_FILE = '{}_iter_{}.npz'
@@ -21,32 +21,75 @@ class Snapshot(training.Extension):
     Link) to ``<name>_iter_N.npz``, loadable with ``chainer.serializers.load_npz``.
 
     Runs after every other extension (lowest priority) so that their state
-    at iteration N is in the snapshot.
+    at iteration N is in the snapshot. Before writing, the folder must have
+    room for all of the files (their uncompressed size), so that a full disk
+    stops the run with the previous snapshot as the latest; the trainer file
+    is written last, so that its presence means the iteration is complete.
+    ``keep`` > 0 then removes all but the newest ``keep`` trainer snapshots
+    and their per-model files.
     """
     priority = -100
 
-    def __init__(self, models):
-        self.models = models
+    def __init__(self, models, keep=0):
+        if keep < 0:
+            raise UsageError('snapshot_keep {}: give how many snapshots to keep (0 keeps '
+                             'all)'.format(keep))
+        self.models, self.keep = models, keep
 
     def __call__(self, trainer):
         iteration = trainer.updater.iteration
-        for name, model in self.models.items():
-            _save(os.path.join(trainer.out, MODEL_FILE.format(name, iteration)), model)
-        _save(os.path.join(trainer.out, TRAINER_FILE.format(iteration)), trainer)
+        files = [(os.path.join(trainer.out, MODEL_FILE.format(name, iteration)), model)
+                 for name, model in self.models.items()]
+        files.append((os.path.join(trainer.out, TRAINER_FILE.format(iteration)), trainer))
+        arrays = [_serialized(target) for _, target in files]
+        ensure_free(files[-1][0], sum(_npz_bound(a) for a in arrays))
+        for (path, _), target in zip(files, arrays):
+            with atomic_path(path) as tmp, open(tmp, 'wb') as f:
+                numpy.savez_compressed(f, **target)
+        if self.keep:
+            self.remove_old(trainer.out)
+
+    def remove_old(self, directory):
+        """Remove the trainer snapshots older than the newest ``keep`` ones
+        and the per-model files of every iteration before the oldest kept."""
+        found = snapshots(directory)
+        oldest_kept = sorted(found)[-self.keep:][0]
+        old = [path for iteration, path in found.items() if iteration < oldest_kept]
+        for name in self.models:
+            for path in glob.glob(os.path.join(directory, MODEL_FILE.format(name, '*'))):
+                match = re.search(r'_iter_(\d+)\.npz$', path)
+                if match and int(match.group(1)) < oldest_kept:
+                    old.append(path)
+        for path in old:  # the trainer files first: they mark an iteration complete
+            os.remove(path)
 
 
-def _save(path, target):
-    with atomic_path(path) as tmp:
-        chainer.serializers.save_npz(tmp, target)
+def _serialized(target):
+    """``target``'s arrays as ``chainer.serializers.save_npz`` writes them."""
+    serializer = chainer.serializers.DictionarySerializer()
+    serializer.save(target)
+    return serializer.target
 
 
-def latest_snapshot(directory):
-    """The trainer snapshot with the highest iteration in ``directory``, or None."""
+def _npz_bound(arrays):
+    """An upper bound of the npz file's size: the uncompressed arrays plus
+    the zip's headers."""
+    return sum(numpy.asarray(a).nbytes + 512 + 2 * len(k) for k, a in arrays.items()) + 2 ** 16
+
+
+def snapshots(directory):
+    """{iteration: path} of the trainer snapshots in ``directory``."""
     found = {}
     for path in glob.glob(os.path.join(directory, TRAINER_FILE.format('*'))):
         match = re.search(r'snapshot_iter_(\d+)\.npz$', path)
         if match:
             found[int(match.group(1))] = path
+    return found
+
+
+def latest_snapshot(directory):
+    """The trainer snapshot with the highest iteration in ``directory``, or None."""
+    found = snapshots(directory)
     return found[max(found)] if found else None
 
 

@@ -233,6 +233,13 @@ class TestErrors(EvaluateTestCase):
                          '--result', self.result, '--c3d', self.path('c3d.npz'),
                          '--mean', bad_mean)
 
+    def test_record_that_cannot_be_written(self):
+        blocker = self.path('a_file')
+        open(blocker, 'w').close()
+        self.assertUsage(r'cannot write .*a_file/r.json: .*a_file is a file, not a folder', '--result',
+                         self.result, '--classifier', self.classifier, '--n-samples', '8',
+                         '--runs', '1', '--json', os.path.join(blocker, 'r.json'))
+
     def test_classifier_must_fit_the_videos(self):
         other = self.path('classifier32.npz')
         with numpy.load(self.classifier) as f:

@@ -313,6 +313,14 @@ class TestBadInput(GenerateTestCase):
         self.assertUsageError(['--frame-factor 2', 'Generator3D has no frame interpolation'],
                               '--frame-factor', '2', result=self.baseline_result)
 
+    def test_out_that_cannot_be_written(self):
+        blocker = self.path('a_file')
+        os.makedirs(os.path.dirname(blocker), exist_ok=True)
+        open(blocker, 'w').close()
+        with self.assertRaisesRegex(UsageError, r'cannot write .*a_file/x.gif: .*a_file '
+                                                r'is a file, not a folder \(.* free in .*a_file/'):
+            self.generate('--out', os.path.join(blocker, 'x.gif'))
+
     def test_bad_values(self):
         for args, message in ((['--n', '0'], '--n must be at least 1'),
                               (['--frame-factor', '0'], '--frame-factor must be at least 1'),

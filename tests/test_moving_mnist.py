@@ -160,6 +160,19 @@ class TestGeneration(unittest.TestCase):
             self.assertTrue(bad.stderr.startswith('error: '), bad.stderr)
             self.assertIn(message, bad.stderr)
 
+    def test_not_enough_room_for_the_file(self):
+        write_idx(os.path.join(self.dir, 'train-images-idx3-ubyte'), digits())
+        out = os.path.join(self.dir, 'huge.npy')
+        bad = subprocess.run(
+            [sys.executable, '-m', 'datasets.make_moving_mnist', '--mnist', self.dir,
+             '--sequences', str(10 ** 12), '--out', out], cwd=ROOT, capture_output=True,
+            text=True)
+        self.assertEqual(bad.returncode, 2, bad.stderr)
+        self.assertEqual(len(bad.stderr.strip().splitlines()), 1, bad.stderr)
+        self.assertIn('error: cannot write {}: not enough free space: it needs about'.format(
+            out), bad.stderr)
+        self.assertFalse(os.path.exists(out))
+
 
 if __name__ == '__main__':
     unittest.main()

@@ -48,6 +48,13 @@ class TestClipSingularValues(unittest.TestCase):
         self.assertLess(spectral_norm(w), 1)
         self.assertIs(clip_singular_values(w), w)
 
+    def test_non_finite_weight_left_for_the_divergence_check(self):
+        """numpy's eigh raises on NaN: a diverged weight comes back as it is."""
+        for bad in (numpy.nan, numpy.inf):
+            w = (numpy.random.RandomState(3).randn(16, 48) * 3).astype(numpy.float32)
+            w[2, 5] = bad
+            self.assertIs(clip_singular_values(w), w)
+
 
 class TestBatchNormBound(unittest.TestCase):
 

@@ -109,6 +109,21 @@ class TestTrain(TrainTestCase):
         for key in a:
             numpy.testing.assert_array_equal(a[key], b[key], key)
 
+    def test_a_run_tells_where_its_files_are(self):
+        out = self.out('where')
+        result = train('--config', self.config, '--iterations', '3', '--out', out)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for line in ('final preview: {}.gif'.format(os.path.join(out, 'preview', 'iter_00000003')),
+                     'snapshot: {}'.format(os.path.join(out, 'snapshot_iter_3.npz')),
+                     'continue: python train.py --resume {} --iterations 6'.format(out),
+                     'samples:  python generate.py --result {}'.format(out)):
+            self.assertIn(line, result.stdout)
+        again = train('--resume', out)  # nothing left to train: says so, changes nothing
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertIn('finished at iteration 3', again.stdout)
+        self.assertEqual(sorted(f for f in os.listdir(out) if f.startswith('snapshot')),
+                         ['snapshot_iter_3.npz'])
+
     def test_loader_processes_save_the_end_of_the_run(self):
         """With a MultiprocessIterator the final snapshot (off the snapshot
         interval) is written before the trainer finalizes the iterator."""

@@ -237,6 +237,46 @@ class TestPrepare(unittest.TestCase):
         self.assertIn('error: ', result.stderr)
         self.assertIn('classInd.txt', result.stderr)
 
+    def test_out_that_cannot_be_written(self):
+        blocker = os.path.join(self.root, 'a_file')
+        open(blocker, 'w').close()
+        with self.assertRaisesRegex(UsageError, r'cannot write .*a_file/store: .*a_file is a file, not a folder'):
+            prepare(self.videos, self.splits, os.path.join(blocker, 'store'))
+
+    def test_full_disk_while_decoding_is_resumable(self):
+        """A store write that fails (here: the second clip's) is one line;
+        the rerun goes on from the clips recorded before it."""
+        out = os.path.join(self.root, 'full')
+        real = prepare_ucf101.Journal.add
+        calls = []
+
+        class FullDisk:
+            def __init__(self, f):
+                self.f, self.name = f, f.name
+
+            def write(self, data):
+                raise OSError(28, 'No space left on device')
+
+            def close(self):
+                self.f.close()
+
+        def failing(journal, subset, clip, frames):
+            calls.append(1)
+            if len(calls) == 2:
+                journal.stores[subset] = FullDisk(journal.stores[subset])
+            real(journal, subset, clip, frames)
+
+        with mock.patch.object(prepare_ucf101.Journal, 'add', failing):
+            with self.assertRaisesRegex(UsageError, r'cannot write .*\.u8: No space left on '
+                                                    r'device .*rerun the same command'):
+                with contextlib.redirect_stderr(io.StringIO()):
+                    prepare_ucf101.main(['--videos', self.videos, '--splits', self.splits,
+                                         '--out', out, '--workers', '1', '--rows', str(ROWS),
+                                         '--cols', str(COLS)])
+        self.assertFalse(os.path.exists(os.path.join(out, 'index.json')))
+        prepare(self.videos, self.splits, out)
+        self.assertTrue(os.path.exists(os.path.join(out, 'index.json')))
+
 
 def write_store(path, clips, rows=64, cols=85, classes=('A', 'B')):
     """A store in the documented format with exactly known frames: red is the

@@ -14,12 +14,17 @@ def clip_singular_values(w):
     float64 (DESIGN §2): with W W^T = U diag(s^2) U^T,
     W' = W - U_k diag(1 - 1/s_k) U_k^T W over the directions with s_k > 1,
     which equals U min(S, 1) V^T of the SVD. Returns ``w`` itself (untouched)
-    when no singular value exceeds 1. Works on numpy and cupy arrays alike.
+    when no singular value exceeds 1, and when ``w`` holds NaN or infinite
+    values (a diverged run, which train.py's divergence check then stops).
+    Works on numpy and cupy arrays alike.
     """
     xp = backend.get_array_module(w)
     tall = w.shape[0] > w.shape[1]
     a = (w.T if tall else w).astype(xp.float64)
-    eigenvalues, u = xp.linalg.eigh(a @ a.T)
+    gram = a @ a.T
+    if not bool(xp.isfinite(gram).all()):
+        return w
+    eigenvalues, u = xp.linalg.eigh(gram)
     large = eigenvalues > 1
     if not bool(large.any()):
         return w
