@@ -140,7 +140,7 @@ def main(argv=None):
 
     stop = workers.stop_trigger(config['iterations'])
     trainer = chainer.training.Trainer(updater, stop, out=out)
-    workers.extend(trainer, stop.or_every(config['snapshot_interval']))
+    workers.extend(trainer, stop, stop.or_every(config['snapshot_interval']))
     trainer.extend(extensions.StopOnNonFinite(stop.or_every(config['snapshot_interval'])))
     if workers.writer:
         preview = add_writers(trainer, generator, critic, config, stop)

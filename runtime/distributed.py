@@ -106,11 +106,12 @@ class Workers:
         return extensions.StopTrigger(iterations) if self.comm is None \
             else AgreedStopTrigger(iterations, self.comm)
 
-    def extend(self, trainer, snapshot_trigger):
+    def extend(self, trainer, stop, snapshot_trigger):
         """Add the extensions every rank runs (none in a single process): the
-        per-rank state for snapshots and the averaging of the reported losses
-        over the ranks."""
+        agreement on stopping, the per-rank state for snapshots and the
+        averaging of the reported losses over the ranks."""
         if self.comm is not None:
+            trainer.extend(AgreeOnStop(stop))
             trainer.extend(WorkerStreams(self.comm, trainer.updater), trigger=snapshot_trigger)
             trainer.extend(MeanReports(self.comm))
 
@@ -247,6 +248,20 @@ class MeanReports(training.Extension):
         self.comm.mpi_comm.Allreduce(MPI.IN_PLACE, values)
         for key, value in zip(keys, values / self.comm.size):
             trainer.observation[key] = float(value)
+
+
+class AgreeOnStop(training.Extension):
+    """Take the iteration's stop decision (a collective call) before any other
+    extension, on every rank: rank 0's writers ask for it in their triggers,
+    the other ranks' first caller comes later, after other collective calls,
+    and the ranks would wait on each other."""
+    priority = training.PRIORITY_WRITER + 1
+
+    def __init__(self, stop):
+        self.stop = stop
+
+    def __call__(self, trainer):
+        self.stop(trainer)
 
 
 class AgreedStopTrigger(extensions.StopTrigger):

@@ -54,15 +54,6 @@ def limited_file_size(nbytes):
 
 class FailureTestCase(TrainTestCase):
 
-    def assertOneErrorLine(self, result, *fragments):
-        self.assertEqual(result.returncode, 2, result.stdout + result.stderr)
-        lines = result.stderr.strip().splitlines()
-        self.assertEqual(len(lines), 1, result.stderr)
-        self.assertTrue(lines[0].startswith('error: '), lines[0])
-        for fragment in fragments:
-            self.assertIn(fragment, lines[0])
-        return lines[0]
-
     def assertSameWeights(self, out_a, out_b, iteration):
         a, b = model_arrays(out_a, iteration), model_arrays(out_b, iteration)
         self.assertEqual(sorted(a), sorted(b))
@@ -88,7 +79,7 @@ class TestOutput(FailureTestCase):
     def test_out_folder_that_cannot_be_created(self):
         blocker = self.out('a_file')
         open(blocker, 'w').close()
-        line = self.assertOneErrorLine(
+        line = self.assertUsageError(
             train('--config', self.config, '--out', os.path.join(blocker, 'run')),
             'cannot write {}'.format(os.path.join(blocker, 'run')), 'free in')
         self.assertIn('{} is a file, not a folder'.format(blocker), line)
@@ -102,7 +93,7 @@ class TestOutput(FailureTestCase):
         result = subprocess.run(
             [sys.executable, 'train.py', '--resume', out, '--iterations', '6'], cwd=ROOT,
             capture_output=True, text=True, timeout=300, preexec_fn=limited_file_size(150000))
-        line = self.assertOneErrorLine(
+        line = self.assertUsageError(
             result, 'cannot write {}'.format(os.path.join(out, 'snapshot_iter_6.npz')),
             'File too large', 'free in {}/'.format(out), 'snapshot_iter_3.npz',
             'python train.py --resume {}'.format(out))
@@ -131,7 +122,7 @@ class TestOutput(FailureTestCase):
         subprocess.run(['mount', '-o', 'remount,size={}'.format(used + 200000 + snapshot // 2),
                         mount], check=True)
         result = train('--resume', out, '--iterations', '6')
-        self.assertOneErrorLine(result, 'cannot write {}'.format(out), 'not enough free space',
+        self.assertUsageError(result, 'cannot write {}'.format(out), 'not enough free space',
                                 'free in {}/'.format(out), 'snapshot_iter_3.npz')
         self.assertEqual(self.snapshots(out), [3])
         self.assertNoTemporaryFiles(out)
@@ -153,7 +144,7 @@ class TestDivergence(FailureTestCase):
         out = self.out('nan')
         result = train_injected('batch', 4, '--config', self.config, '--iterations', '6',
                                 '--out', out)
-        self.assertOneErrorLine(result, 'iteration 4: ', 'critic_real is nan',
+        self.assertUsageError(result, 'iteration 4: ', 'critic_real is nan',
                                 'loss_dis is nan', 'the run diverged',
                                 'latest snapshot is {}'.format(
                                     os.path.join(out, 'snapshot_iter_2.npz')))
@@ -169,7 +160,7 @@ class TestDivergence(FailureTestCase):
         out = self.out('inf')
         result = train_injected('weight', 4, '--config', self.config, '--iterations', '6',
                                 '--out', out)
-        self.assertOneErrorLine(result, 'iteration 4: the weights hold NaN or infinite values',
+        self.assertUsageError(result, 'iteration 4: the weights hold NaN or infinite values',
                                 'snapshot_iter_2.npz')
         self.assertEqual(self.snapshots(out), [2])
 
@@ -195,7 +186,7 @@ class TestSnapshotKeep(FailureTestCase):
         self.assertEqual(self.snapshots(out), [8, 9])
 
     def test_negative_keep(self):
-        self.assertOneErrorLine(train('--config', self.config, '--set', 'snapshot_keep=-1',
+        self.assertUsageError(train('--config', self.config, '--set', 'snapshot_keep=-1',
                                       '--out', self.out('neg')), 'snapshot_keep -1')
 
 

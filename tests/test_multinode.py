@@ -113,7 +113,10 @@ class TestTwoProcesses(unittest.TestCase):
         self.assertEqual(out.count('elapsed_time'), 1, out)  # one PrintReport header
         dump = os.path.join(self.dir, 'straight_ranks')
         with open(os.path.join(dump, 'rank1.json')) as f:
-            self.assertEqual(json.load(f), ['MeanReports', 'worker_streams'])
+            # no writer: the stop agreement, the averaging, the divergence
+            # stop (on the averaged values: every rank stops together), streams
+            self.assertEqual(json.load(f), ['AgreeOnStop', 'MeanReports', 'StopOnNonFinite',
+                                            'worker_streams'])
         with open(os.path.join(dump, 'rank0.json')) as f:
             self.assertTrue({'LogReport', 'Snapshot', 'Preview'} <= set(json.load(f)))
         run = os.path.join(self.dir, 'straight')

@@ -16,6 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # the network of the paper's layout at 16x16 with tiny widths
 TINY_NETWORK = """\
 size: 16
+frames: 16
 z0_dim: 8
 z1_dim: 8
 temporal_generator: {ch: 16}
@@ -65,6 +66,17 @@ class TrainTestCase(unittest.TestCase):
 
     def out(self, name):
         return os.path.join(self.dir, name)
+
+    def assertUsageError(self, result, *fragments):
+        """``result`` failed with exit status 2 and one ``error:`` line that
+        holds every fragment; returns the line."""
+        self.assertEqual(result.returncode, 2, result.stdout + result.stderr)
+        lines = result.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        self.assertTrue(lines[0].startswith('error: '), lines[0])
+        for fragment in fragments:
+            self.assertIn(fragment, lines[0])
+        return lines[0]
 
 
 class TestTrain(TrainTestCase):
@@ -154,14 +166,6 @@ class TestTrain(TrainTestCase):
 
 
 class TestBadInput(TrainTestCase):
-
-    def assertUsageError(self, result, *fragments):
-        self.assertEqual(result.returncode, 2, result.stdout + result.stderr)
-        lines = result.stderr.strip().splitlines()
-        self.assertEqual(len(lines), 1, result.stderr)
-        self.assertTrue(lines[0].startswith('error: '), lines[0])
-        for fragment in fragments:
-            self.assertIn(fragment, lines[0])
 
     def test_unknown_dataset(self):
         self.assertUsageError(train('--dataset', 'kinetics'), "unknown dataset 'kinetics'",
