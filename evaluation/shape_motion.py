@@ -58,8 +58,16 @@ class ShapeMotion:
         """(bounding box height, width, filled fraction of it, centre y, x) of
         the largest bright component of a uint8 (H, W) frame, or None."""
         import cv2  # here: training with another dataset need not load OpenCV
-        count, labels, stats, centroids = cv2.connectedComponentsWithStats(
-            (frame > 127).astype(numpy.uint8), connectivity=8)
+        # on one thread: a labelling on OpenCV's thread pool would start the
+        # pool in this process, and a data loader forked from it later hangs
+        # in its first OpenCV call (the pool's locks do not survive a fork)
+        threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)
+        try:
+            count, labels, stats, centroids = cv2.connectedComponentsWithStats(
+                (frame > 127).astype(numpy.uint8), connectivity=8)
+        finally:
+            cv2.setNumThreads(threads)
         if count < 2:
             return None
         i = 1 + int(numpy.argmax(stats[1:, cv2.CC_STAT_AREA]))
