@@ -142,6 +142,8 @@ def main(argv=None):
     trainer = chainer.training.Trainer(updater, stop, out=out)
     workers.extend(trainer, stop, stop.or_every(config['snapshot_interval']))
     trainer.extend(extensions.StopOnNonFinite(stop.or_every(config['snapshot_interval'])))
+    for name, decay in updaters.learning_rate_decay(config, updater).items():
+        trainer.extend(decay, name=name)
     if workers.writer:
         preview = add_writers(trainer, generator, critic, config, stop)
 

@@ -23,7 +23,9 @@ temporal_generator: {ch: 16}
 image_generator: {ch: 16}
 critic: {ch: 4}
 """
+# the learning rate decays from iteration 4 (so resumed runs restore the decay too)
 TINY = 'base: demo\n' + TINY_NETWORK + """\
+optimizer: {decay_from: 4}
 batchsize: 4
 dataset_args: {n_clips: 8, object_size: 6}
 svc_every: 2

@@ -7,11 +7,13 @@ import updaters  # noqa: F401  (compat before chainer)
 import chainer
 from datasets import converter, to_float
 from models import Critic, VideoGenerator
+from runtime.errors import UsageError
 from updaters import (GANUpdater, NoConstraint, SingularValueClipping, WGANUpdater,
-                      make_optimizer)
+                      learning_rate_decay, make_optimizer)
 
 
-def tiny_setup(updater_class, constraint, noise_sigma=0.0, seed=0, device='@numpy', data=None):
+def tiny_setup(updater_class, constraint, noise_sigma=0.0, seed=0, device='@numpy', data=None,
+               spec=None):
     numpy.random.seed(seed)
     gen = VideoGenerator.from_config(8, 8, 16, 16, 1, {'ch': 16}, {'ch': 16})
     critic = Critic(1, 16, 16, ch=4, noise_sigma=noise_sigma)
@@ -21,7 +23,7 @@ def tiny_setup(updater_class, constraint, noise_sigma=0.0, seed=0, device='@nump
         data = [numpy.random.uniform(-1, 1, (1, 16, 16, 16)).astype(numpy.float32)
                 for _ in range(8)]
     iterator = chainer.iterators.SerialIterator(data, 4)
-    spec = {'name': 'rmsprop', 'lr': 1e-3}
+    spec = spec or {'name': 'rmsprop', 'lr': 1e-3}
     updater = updater_class(iterator, make_optimizer(spec, gen), make_optimizer(spec, critic),
                             constraint, seed=seed, device=device, converter=converter)
     return updater, gen, critic
@@ -113,6 +115,37 @@ class TestStep(unittest.TestCase):
         _step(optimizer, chainer.functions.sum(second(first(x)) ** 2))
         numpy.testing.assert_allclose(before - first.W.array, expected, rtol=1e-5)
         self.assertIsNone(second.W.grad)  # the other network's gradient was never computed
+
+
+class TestLearningRateDecay(unittest.TestCase):
+
+    def rates_after(self, name, iterations, decay_from=2, total=4):
+        """Every optimizer's rate after ``iterations`` of a trainer whose
+        rate decays from iteration ``decay_from`` to 0 at ``total``."""
+        spec = {'name': name, 'lr': 1e-3, 'beta1': 0.0, 'beta2': 0.9, 'decay_from': decay_from}
+        updater, _, _ = tiny_setup(WGANUpdater, NoConstraint(), spec=spec)
+        trainer = chainer.training.Trainer(updater, (iterations, 'iteration'), out='.')
+        decays = learning_rate_decay({'optimizer': spec, 'iterations': total}, updater)
+        self.assertEqual(sorted(decays), ['lr_decay_critic', 'lr_decay_gen'])
+        for key, decay in decays.items():
+            trainer.extend(decay, name=key)
+        trainer.run()
+        attr = 'alpha' if name == 'adam' else 'lr'
+        return [getattr(o, attr) for o in updater.get_all_optimizers().values()]
+
+    def test_linear_from_decay_from_to_zero_at_the_last_iteration(self):
+        for name in ('rmsprop', 'adam'):
+            self.assertEqual(self.rates_after(name, 2), [1e-3, 1e-3], name)
+            numpy.testing.assert_allclose(self.rates_after(name, 3), [5e-4, 5e-4], err_msg=name)
+            self.assertEqual(self.rates_after(name, 4), [0.0, 0.0], name)
+
+    def test_off_by_default_and_checked(self):
+        spec = {'name': 'adam', 'lr': 1e-3, 'decay_from': 0}
+        updater, _, _ = tiny_setup(WGANUpdater, NoConstraint())
+        self.assertEqual(learning_rate_decay({'optimizer': spec, 'iterations': 4}, updater), {})
+        spec['decay_from'] = -1
+        with self.assertRaisesRegex(UsageError, 'decay_from -1'):
+            learning_rate_decay({'optimizer': spec, 'iterations': 4}, updater)
 
 
 class TestGANUpdater(unittest.TestCase):

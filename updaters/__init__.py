@@ -6,4 +6,5 @@ from updaters.constraints import (  # noqa: E402,F401
     NoConstraint, SingularValueClipping, WeightClipping, make_constraint)
 from updaters.gan import GANUpdater  # noqa: E402,F401
 from updaters.wgan import WGANUpdater  # noqa: E402,F401
-from updaters.factory import make_optimizer, make_updater  # noqa: E402,F401
+from updaters.factory import (  # noqa: E402,F401
+    learning_rate_decay, make_optimizer, make_updater)

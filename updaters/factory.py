@@ -25,6 +25,24 @@ def make_optimizer(spec, model, comm=None):
     return optimizer if comm is None else distributed.multi_node_optimizer(optimizer, comm)
 
 
+def learning_rate_decay(config, updater):
+    """Chainer ``LinearShift`` extensions (name -> extension) that take every
+    optimizer's learning rate linearly from ``optimizer.lr`` at iteration
+    ``optimizer.decay_from`` to 0 at ``iterations``; none when ``decay_from``
+    is 0 (the paper keeps the rate constant). A run resumed with more
+    ``iterations`` stretches the decay to its new end."""
+    spec = config['optimizer']
+    if spec['decay_from'] < 0:
+        raise UsageError('optimizer.decay_from {}: give the iteration the decay starts at, '
+                         'or 0 for a constant learning rate'.format(spec['decay_from']))
+    if not spec['decay_from']:
+        return {}
+    attr = 'alpha' if spec['name'] == 'adam' else 'lr'
+    return {'lr_decay_' + name: chainer.training.extensions.LinearShift(
+        attr, (spec['lr'], 0.0), (spec['decay_from'], config['iterations']), optimizer)
+        for name, optimizer in updater.get_all_optimizers().items()}
+
+
 def make_updater(config, iterator, generator, critic, device, seed=None, comm=None,
                  converter=chainer.dataset.concat_examples):
     """The updater of ``config['objective']`` with its constraint; ``seed``
