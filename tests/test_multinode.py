@@ -114,8 +114,10 @@ class TestTwoProcesses(unittest.TestCase):
         dump = os.path.join(self.dir, 'straight_ranks')
         with open(os.path.join(dump, 'rank1.json')) as f:
             # no writer: the stop agreement, the averaging, the divergence
-            # stop (on the averaged values: every rank stops together), streams
+            # stop (on the averaged values: every rank stops together), the
+            # decay of its own optimizers' rates, streams
             self.assertEqual(json.load(f), ['AgreeOnStop', 'MeanReports', 'StopOnNonFinite',
+                                            'lr_decay_critic', 'lr_decay_gen',
                                             'worker_streams'])
         with open(os.path.join(dump, 'rank0.json')) as f:
             self.assertTrue({'LogReport', 'Snapshot', 'Preview'} <= set(json.load(f)))
