@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # chainer 7.8.1 is an sdist whose setup.py needs setuptools < 74 in its build
-# environment; pip reads this constraint there through both variables (STACK.md).
+# environment; pip reads this constraint there through both variables
+# (docs/install.md, "What was measured").
 PIP_ENV := PIP_CONSTRAINT=$(CURDIR)/constraints.txt PIP_BUILD_CONSTRAINT=$(CURDIR)/constraints.txt
 
 .PHONY: venv mpi demo test bench clean

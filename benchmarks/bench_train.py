@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Seconds per training iteration and per SVC step at the paper configuration.
 
-Paper configuration (DESIGN §1-2): batch 32, 16x64x64 RGB, z0/z1 100, G1
+Paper configuration (docs/design.md §1-2): batch 32, 16x64x64 RGB, z0/z1 100, G1
 conv_ch 512, critic mid_ch 64, RMSprop 5e-5; one iteration = one generator
 and one critic update; SVC every 5 iterations, timed on its own here.
 Random clips stand in for data, so only the network and update are timed.

@@ -1,4 +1,4 @@
-"""Datasets: each yields (C, T, H, W) clips (DESIGN §3). The real videos come
+"""Datasets: each yields (C, T, H, W) clips (docs/design.md §3). The real videos come
 as the uint8 they are stored in, often as read-only views of the store: the
 loader and the transfer to the device move 4x fewer bytes and the batch is
 gathered in one copy (UCF-101 on the 2-core machine, benchmarks/bench_loading.py:
@@ -35,7 +35,7 @@ _REQUIRED = {
 
 def to_float(clips):
     """Clips (a batch or one) as float32 in [-1, 1] on their own device:
-    uint8 values x become (x - 128) / 128 (DESIGN §3); float32 comes back
+    uint8 values x become (x - 128) / 128 (docs/design.md §3); float32 comes back
     as it is."""
     if clips.dtype != numpy.uint8:
         return clips

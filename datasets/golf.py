@@ -1,4 +1,4 @@
-"""The golf scenes of Vondrick et al. (NIPS 2016), as TGAN used them (paper §6.1, DESIGN §3).
+"""The golf scenes of Vondrick et al. (NIPS 2016), as TGAN used them (paper §6.1, docs/design.md §3).
 
 Vondrick et al. distribute each (stabilised) clip as one JPEG: its frames,
 128 x 128 each, stacked top to bottom in a vertical strip (128 wide, 128 x T

@@ -1,4 +1,4 @@
-"""Generate Moving MNIST (Srivastava et al. 2015) from MNIST digit files (DESIGN §3).
+"""Generate Moving MNIST (Srivastava et al. 2015) from MNIST digit files (docs/design.md §3).
 
     python -m datasets.make_moving_mnist --mnist DIR --out data/moving_mnist/mnist_test_seq.npy \\
         [--seed 0] [--sequences 10000] [--frames 20] [--digits train|test]

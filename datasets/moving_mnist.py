@@ -1,5 +1,5 @@
 """Moving MNIST (Srivastava et al. 2015): the canonical ``mnist_test_seq.npy``
-and its generation from MNIST digits (DESIGN §3)."""
+and its generation from MNIST digits (docs/design.md §3)."""
 import gzip
 import os
 

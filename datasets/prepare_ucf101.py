@@ -1,4 +1,4 @@
-"""Prepare UCF-101 for training: decode the official videos into a frame store (DESIGN §3).
+"""Prepare UCF-101 for training: decode the official videos into a frame store (docs/design.md §3).
 
     python -m datasets.prepare_ucf101 --videos UCF-101/ --splits ucfTrainTestlist/ \\
         --split 1 --out data/ucf101_64 [--workers N] [--rows 64] [--cols 85]

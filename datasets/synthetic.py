@@ -1,4 +1,4 @@
-"""An offline Moving-MNIST-style dataset the project generates itself (DESIGN §3).
+"""An offline Moving-MNIST-style dataset the project generates itself (docs/design.md §3).
 
 Objects (squares, discs, triangles, crosses) move at constant speed inside the
 frame and bounce off its walls, in the manner of Srivastava et al.'s Moving

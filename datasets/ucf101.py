@@ -1,4 +1,4 @@
-"""UCF-101 clips from the frame store that ``datasets.prepare_ucf101`` writes (DESIGN §3).
+"""UCF-101 clips from the frame store that ``datasets.prepare_ucf101`` writes (docs/design.md §3).
 
 The store (one folder, e.g. ``data/ucf101_64``):
 

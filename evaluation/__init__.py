@@ -1,4 +1,4 @@
-"""Evaluation of trained generators (paper §6.3, DESIGN §4): the Inception
+"""Evaluation of trained generators (paper §6.3, docs/design.md §4): the Inception
 Score with C3D under the paper's protocol, the Fréchet distance on C3D
 features, and an offline classifier for the synthetic set. ``evaluate.py``
 is the command line."""

@@ -1,4 +1,4 @@
-"""The Inception Score (Salimans et al. 2016), as TGAN computes it (paper §6.3, DESIGN §4)."""
+"""The Inception Score (Salimans et al. 2016), as TGAN computes it (paper §6.3, docs/design.md §4)."""
 from chainer import backend
 
 

@@ -1,4 +1,4 @@
-"""How generated videos are prepared for the classifier (DESIGN §4).
+"""How generated videos are prepared for the classifier (docs/design.md §4).
 
 ``tgan``: the paper's protocol (the original ``calc_inception.py``): 9,984
 samples in batches of 48, x*128+128 (no clipping), every frame resized

@@ -1,5 +1,5 @@
 """Scoring runs: videos -> protocol preprocessing -> classifier -> Inception
-Score (and Fréchet distance) per run -> mean +- population std (DESIGN §4)."""
+Score (and Fréchet distance) per run -> mean +- population std (docs/design.md §4)."""
 import chainer
 import numpy
 from chainer import backend

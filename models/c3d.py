@@ -1,4 +1,4 @@
-"""C3D (Tran et al. 2015), the video classifier of the paper's Inception Score (§6.3, DESIGN §4).
+"""C3D (Tran et al. 2015), the video classifier of the paper's Inception Score (§6.3, docs/design.md §4).
 
 The Sports-1M C3D fine-tuned on UCF-101, as converted for Chainer by the
 TGAN authors (``conv3d_deepnetA_ucf.npz``, published with TGANv2). Input:

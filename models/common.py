@@ -1,6 +1,6 @@
 """Helpers shared by the networks.
 
-Weight initialisation choices of the paper and the original code (DESIGN §1):
+Weight initialisation choices of the paper and the original code (docs/design.md §1):
 
 ``default``: Chainer's LeCunNormal (the original's "InitDefault" classes);
 ``uniform``: Uniform(0.01) (the original's "InitUniform" classes);

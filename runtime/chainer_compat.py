@@ -2,7 +2,8 @@
 
 Import this module before the first ``import chainer`` (every package of this
 project does so in its ``__init__``). Each patch is a no-op where it is not
-needed; ``tests/test_compat.py`` checks each one. Facts: ``../shared/STACK.md``.
+needed; ``tests/test_compat.py`` checks each one. What was measured:
+``docs/install.md``.
 """
 import os
 import sys

@@ -18,7 +18,7 @@ from runtime.errors import UsageError
 from evaluation.protocols import MEAN_SHAPE
 from models.c3d import C3D
 
-# the published file's keys and shapes (DESIGN §4)
+# the published file's keys and shapes (docs/design.md §4)
 LAYOUT = {'conv1a': (64, 3), 'conv2a': (128, 64), 'conv3a': (256, 128), 'conv3b': (256, 256),
           'conv4a': (512, 256), 'conv4b': (512, 512), 'conv5a': (512, 512),
           'conv5b': (512, 512), 'fc6': (4096, 8192), 'fc7': (4096, 4096), 'fc8': (101, 4096)}

@@ -1,4 +1,4 @@
-"""Each patch of chainer_compat does what it says (STACK.md)."""
+"""Each patch of chainer_compat does what it says (docs/install.md, "What was measured")."""
 import os
 import sys
 import types

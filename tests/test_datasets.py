@@ -1,4 +1,4 @@
-"""The offline synthetic dataset (DESIGN §3)."""
+"""The offline synthetic dataset (docs/design.md §3)."""
 import os
 import unittest
 

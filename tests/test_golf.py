@@ -1,4 +1,4 @@
-"""Golf (Vondrick et al.): clips as vertical JPEG strips of 128 x 128 frames (DESIGN §3)."""
+"""Golf (Vondrick et al.): clips as vertical JPEG strips of 128 x 128 frames (docs/design.md §3)."""
 import os
 import shutil
 import tempfile

@@ -1,4 +1,4 @@
-"""The Inception Score (DESIGN §4): exp(mean KL(p(y|x) || p(y))), eps 1e-7."""
+"""The Inception Score (docs/design.md §4): exp(mean KL(p(y|x) || p(y))), eps 1e-7."""
 import math
 import unittest
 

@@ -1,4 +1,4 @@
-"""Moving MNIST: the canonical file and its generation from MNIST digit files (DESIGN §3)."""
+"""Moving MNIST: the canonical file and its generation from MNIST digit files (docs/design.md §3)."""
 import gzip
 import os
 import shutil

@@ -1,4 +1,4 @@
-"""UCF-101: preparation from .avi files and the dataset on its store (DESIGN §3)."""
+"""UCF-101: preparation from .avi files and the dataset on its store (docs/design.md §3)."""
 import contextlib
 import io
 import json

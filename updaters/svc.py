@@ -11,7 +11,7 @@ def clip_singular_values(w):
     """Project a matrix onto {spectral norm <= 1}: singular values > 1 become 1.
 
     Exact, through the eigen-decomposition of the smaller Gram matrix in
-    float64 (DESIGN §2): with W W^T = U diag(s^2) U^T,
+    float64 (docs/design.md §2): with W W^T = U diag(s^2) U^T,
     W' = W - U_k diag(1 - 1/s_k) U_k^T W over the directions with s_k > 1,
     which equals U min(S, 1) V^T of the SVD. Returns ``w`` itself (untouched)
     when no singular value exceeds 1, and when ``w`` holds NaN or infinite
