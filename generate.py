@@ -16,7 +16,7 @@ from runtime.devices import get_device
 from runtime.errors import UsageError, run_command
 
 from evaluation import generation, sampling  # noqa: E402
-from extensions.video_files import file_format, to_uint8, write_videos  # noqa: E402
+from media.video_files import file_format, to_uint8, write_videos  # noqa: E402
 
 
 def parse_args(argv):

@@ -23,7 +23,7 @@ import numpy  # noqa: E402
 import datasets  # noqa: E402
 from datasets.synthetic import SyntheticMovingShapes, shape_mask  # noqa: E402
 from evaluation import generation, sampling  # noqa: E402
-from extensions.video_files import to_uint8  # noqa: E402
+from media.video_files import to_uint8  # noqa: E402
 from runtime.errors import UsageError, run_command  # noqa: E402
 
 

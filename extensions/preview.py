@@ -5,7 +5,7 @@ import chainer
 import numpy
 from chainer import training
 
-from extensions.video_files import to_uint8, write_videos
+from media.video_files import to_uint8, write_videos
 from models.common import one_hot
 
 

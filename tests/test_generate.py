@@ -21,7 +21,7 @@ import generate
 import models
 from runtime.errors import UsageError
 from evaluation import generation
-from extensions.video_files import frame_strips, to_uint8, video_grid, write_videos
+from media.video_files import frame_strips, to_uint8, video_grid, write_videos
 from models.common import one_hot
 from PIL import Image
 from test_train import ROOT, TINY_NETWORK

@@ -12,7 +12,7 @@ import evaluation  # noqa: F401  (compat before chainer)
 import configs
 from datasets.synthetic import SyntheticMovingShapes, shape_mask
 from evaluation.shape_motion import ShapeMotion
-from extensions.video_files import to_uint8
+from media.video_files import to_uint8
 from test_train import ROOT, TINY, tiny_config, train
 
 ARGS = {'shapes': ['square'], 'n_objects': [1, 1], 'object_size': 6, 'speed': [1.0, 2.0]}
