@@ -4,6 +4,7 @@ statistics of real videos it compares against."""
 import hashlib
 import json
 import os
+import sys
 
 import numpy
 
@@ -53,16 +54,50 @@ def statistics_path(directory, key):
     return os.path.join(directory, name)
 
 
+def checksum(mu, sigma, text):
+    """SHA-256 of the statistics and their key: what the cache file proves itself with."""
+    digest = hashlib.sha256(text.encode())
+    for array in (mu, sigma):
+        a = numpy.ascontiguousarray(array, numpy.float64)
+        digest.update(repr(a.shape).encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()
+
+
+def _read_cache(path, text):
+    """(mu, sigma) from a cache file holding the statistics of ``text``, else
+    None with the reason when the file is there but cannot be trusted."""
+    try:
+        with open(path, 'rb') as handle, numpy.load(handle, allow_pickle=False) as f:
+            if str(f['key']) != text:
+                return None, None  # another description's statistics: recomputed silently
+            mu, sigma, recorded = f['mu'], f['sigma'], str(f['checksum'])
+    except Exception as e:  # truncated, not an npz, a member missing
+        first = (str(e).splitlines() or [''])[0][:80]
+        return None, 'cannot be read ({}: {})'.format(type(e).__name__, first)
+    if (mu.ndim != 1 or sigma.shape != (len(mu), len(mu))
+            or checksum(mu, sigma, text) != recorded):
+        return None, 'does not match its checksum'
+    return (mu, sigma), None
+
+
 def cached_statistics(path, key, compute):
-    """(mu, sigma) from ``path`` if it holds the statistics of ``key``, else
-    ``compute()`` saved there atomically first. Returns (mu, sigma, cached)."""
+    """(mu, sigma) from ``path`` if it holds the statistics of ``key`` and
+    they match the checksum stored beside them, else ``compute()`` saved
+    there atomically first (a file that cannot be read or does not match
+    gets a one-line note on stderr). Returns (mu, sigma, cached)."""
     text = json.dumps(key, sort_keys=True)
     if os.path.isfile(path):
-        with numpy.load(path) as f:
-            if str(f['key']) == text:
-                return f['mu'], f['sigma'], True
+        found, reason = _read_cache(path, text)
+        if found is not None:
+            return found[0], found[1], True
+        if reason:
+            print('note: the statistics cache {} {}; computing the statistics again'.format(
+                path, reason), file=sys.stderr)
     mu, sigma = compute()
+    mu, sigma = numpy.asarray(mu, numpy.float64), numpy.asarray(sigma, numpy.float64)
     with atomic_path(path) as tmp:
         with open(tmp, 'wb') as f:
-            numpy.savez(f, mu=mu, sigma=sigma, key=numpy.array(text))
+            numpy.savez(f, mu=mu, sigma=sigma, key=numpy.array(text),
+                        checksum=numpy.array(checksum(mu, sigma, text)))
     return mu, sigma, False

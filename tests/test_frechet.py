@@ -1,8 +1,11 @@
 """Fréchet distance between Gaussians and the cache of real statistics."""
+import contextlib
+import io
 import os
 import shutil
 import tempfile
 import unittest
+import zipfile
 
 import numpy
 
@@ -114,6 +117,59 @@ class TestStatisticsCache(unittest.TestCase):
         self.assertFalse(cached)
         self.assertEqual(self.calls, 2)
         numpy.testing.assert_array_equal(sigma, numpy.eye(3) * 2)
+
+    def cached(self, path):
+        """cached_statistics with its stderr: (mu, sigma, cached, note)."""
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            mu, sigma, cached = cached_statistics(path, self.key, self.compute)
+        return mu, sigma, cached, err.getvalue()
+
+    def test_edited_statistics_are_recomputed_with_a_note(self):
+        path = statistics_path(self.dir, self.key)
+        self.cached(path)
+        with numpy.load(path) as f:
+            arrays = {k: f[k] for k in f.files}
+        self.assertEqual(len(str(arrays['checksum'])), 64)
+        arrays['mu'] = arrays['mu'] + 100  # someone edits mu (the key still matches)
+        with open(path, 'wb') as f:
+            numpy.savez(f, **arrays)
+        mu, sigma, cached, note = self.cached(path)
+        self.assertFalse(cached)
+        self.assertEqual(self.calls, 2)
+        numpy.testing.assert_array_equal(mu, numpy.arange(3.0))
+        self.assertEqual(note.count('\n'), 1)
+        self.assertIn('does not match its checksum; computing the statistics again', note)
+        _, _, cached, note = self.cached(path)  # the rewritten file is trusted again
+        self.assertTrue(cached)
+        self.assertEqual(note, '')
+
+    def test_unreadable_cache_is_recomputed_with_a_note(self):
+        path = statistics_path(self.dir, self.key)
+        self.cached(path)
+        with open(path, 'rb') as f:
+            data = f.read()
+        for broken in (data[:len(data) // 2], b'', b'<html>not found</html>'):
+            with open(path, 'wb') as f:
+                f.write(broken)
+            calls = self.calls
+            mu, sigma, cached, note = self.cached(path)
+            self.assertFalse(cached)
+            self.assertEqual(self.calls, calls + 1)
+            self.assertEqual(note.count("\n"), 1)
+            self.assertIn('cannot be read', note)
+            self.assertTrue(zipfile.is_zipfile(path))
+
+    def test_cache_without_checksum_is_recomputed(self):
+        # a file of the former layout (key, mu, sigma and no checksum)
+        path = statistics_path(self.dir, self.key)
+        import json
+        with open(path, 'wb') as f:
+            numpy.savez(f, mu=numpy.zeros(3), sigma=numpy.eye(3),
+                        key=numpy.array(json.dumps(self.key, sort_keys=True)))
+        _, _, cached, note = self.cached(path)
+        self.assertFalse(cached)
+        self.assertIn('cannot be read', note)
 
 
 if __name__ == '__main__':
