@@ -1,0 +1,196 @@
+"""FVD: the protocols' preprocessing on known inputs, the choice of clips,
+the distance on a small stand-in feature network, and bad input."""
+import os
+import re
+import shutil
+import tempfile
+import unittest
+
+import numpy
+
+import evaluation  # noqa: F401  (compat before chainer)
+import chainer
+import cv2
+
+from runtime.errors import UsageError
+from evaluation import video_sets
+from evaluation.metrics import fvd
+
+
+class StandIn(chainer.Link):
+    """A small fixed network with I3D's calling convention: 8 'logits' from
+    the frame means of its (N, 3, 16, 224, 224) input in [-1, 1]."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = numpy.random.RandomState(0).normal(size=(3 * fvd.FRAMES * 4, 8))
+        self.inputs = []
+
+    def __call__(self, x, layers):
+        self.inputs.append(x)
+        n, c, t, h, w = x.shape
+        quarters = x.reshape(n, c, t, 2, h // 2, 2, w // 2).mean(axis=(4, 6))
+        return {'logits': numpy.tanh(quarters.reshape(n, -1) @ self.w)}
+
+
+def videos(n, t=16, h=64, w=64, seed=0, c=3):
+    return numpy.random.RandomState(seed).randint(0, 256, (n, t, h, w, c)).astype(numpy.uint8)
+
+
+def statistics(net, array, protocol, real=False):
+    sets = video_sets.ArrayVideos(array, 'test')
+    return fvd.statistics(net, fvd.clips(sets, len(array), protocol, 0, real), protocol)[:2]
+
+
+class TestPreprocessing(unittest.TestCase):
+
+    def test_resize_is_bilinear_with_half_pixel_centres(self):
+        # OpenCV's INTER_LINEAR on float32 maps pixels as PyTorch's
+        # interpolate(bilinear, align_corners=False) does (no antialiasing)
+        rng = numpy.random.RandomState(1)
+        for h, w, rows, cols in ((64, 64, 224, 224), (64, 85, 224, 298), (240, 320, 224, 299),
+                                 (300, 500, 224, 224)):
+            frame = rng.uniform(0, 1, (h, w)).astype(numpy.float32)
+            expected = cv2.resize(frame, (cols, rows), interpolation=cv2.INTER_LINEAR)
+            numpy.testing.assert_allclose(fvd.resize(frame, rows, cols), expected, atol=2e-6)
+
+    def test_videogpt_shorter_side_to_224_then_centre_crop(self):
+        protocol = fvd.PROTOCOLS['videogpt']
+        x = videos(2, h=64, w=85)
+        out = fvd.preprocess(x, protocol)
+        self.assertEqual(out.shape, (2, 3, 16, 224, 224))
+        self.assertEqual(out.dtype, numpy.float32)
+        # 64x85 -> 224 x ceil(85 * 3.5) = 224x298, columns 37:261 kept
+        frame = x[1, 5, :, :, 2].astype(numpy.float32) / 255
+        full = cv2.resize(frame, (298, 224), interpolation=cv2.INTER_LINEAR)
+        numpy.testing.assert_allclose(out[1, 2, 5], (full[:, 37:261] - 0.5) * 2, atol=5e-6)
+        # a portrait video: the width becomes 224 and the rows are cropped
+        tall = fvd.preprocess(videos(1, h=90, w=60), protocol)
+        self.assertEqual(tall.shape, (1, 3, 16, 224, 224))
+
+    def test_values_to_minus_one_one(self):
+        for protocol in fvd.PROTOCOLS.values():
+            for value, expected in ((0, -1.0), (255, 1.0), (51, 51 / 255 * 2 - 1)):
+                x = numpy.full((1, 16, 32, 48, 3), value, numpy.uint8)
+                numpy.testing.assert_allclose(fvd.preprocess(x, protocol), expected, atol=1e-6)
+
+    def test_stylegan_v_resizes_straight_to_224_and_repeats_grey(self):
+        protocol = fvd.PROTOCOLS['stylegan-v']
+        grey = videos(1, h=64, w=85, c=1)
+        out = fvd.preprocess(grey, protocol)
+        self.assertEqual(out.shape, (1, 3, 16, 224, 224))
+        frame = grey[0, 3, :, :, 0].astype(numpy.float32) / 255
+        expected = cv2.resize(frame, (224, 224), interpolation=cv2.INTER_LINEAR)
+        for c in range(3):
+            numpy.testing.assert_allclose(out[0, c, 3], (expected - 0.5) * 2, atol=5e-6)
+
+    def test_generator_output_to_uint8(self):
+        x = numpy.array([-1.5, -1.0, -0.5, 0.0, 0.999, 1.0, 1.2], numpy.float32)
+        # DIGAN: (clamp(x) + 1) / 2 * 255, truncated
+        numpy.testing.assert_array_equal(fvd.videogpt_uint8(x), [0, 0, 63, 127, 254, 255, 255])
+        # StyleGAN-V: clamp(x * 127.5 + 128, 0, 255), truncated
+        numpy.testing.assert_array_equal(fvd.stylegan_v_uint8(x), [0, 0, 64, 128, 255, 255, 255])
+
+
+class TestClips(unittest.TestCase):
+
+    def setUp(self):
+        # video i has value i in every pixel; frame j of it adds j to channel 1
+        n, t = 6, 20
+        self.array = numpy.zeros((n, t, 4, 4, 3), numpy.uint8)
+        self.array += numpy.arange(n, dtype=numpy.uint8)[:, None, None, None, None]
+        self.array[..., 1] += numpy.arange(t, dtype=numpy.uint8)[None, :, None, None]
+        self.set = video_sets.ArrayVideos(self.array, 'test')
+
+    def chosen(self, protocol, n, real, seed=0):
+        batches = list(fvd.clips(self.set, n, protocol, seed, real, batchsize=4))
+        return numpy.concatenate(batches)
+
+    def test_generated_videos_are_the_first_n_and_their_first_16_frames(self):
+        for protocol in fvd.PROTOCOLS.values():
+            out = self.chosen(protocol, 4, real=False)
+            numpy.testing.assert_array_equal(out, self.array[:4, :16])
+
+    def test_stylegan_v_real_clips_first_videos_random_offsets(self):
+        out = self.chosen(fvd.PROTOCOLS['stylegan-v'], 5, real=True)
+        numpy.testing.assert_array_equal(out[:, 0, 0, 0, 0], [0, 1, 2, 3, 4])
+        offsets = out[:, 0, 0, 0, 1] - out[:, 0, 0, 0, 0]
+        for video, offset in zip(out, offsets):
+            self.assertLessEqual(offset, 4)
+            numpy.testing.assert_array_equal(video[:, 0, 0, 1] - video[0, 0, 0, 0],
+                                             numpy.arange(offset, offset + 16))
+
+    def test_videogpt_real_clips_at_random_without_replacement(self):
+        out = self.chosen(fvd.PROTOCOLS['videogpt'], 6, real=True)
+        self.assertEqual(sorted(out[:, 0, 0, 0, 0]), list(range(6)))
+        self.assertNotEqual(list(out[:, 0, 0, 0, 0]), list(range(6)))  # seed 0 shuffles
+        again = self.chosen(fvd.PROTOCOLS['videogpt'], 6, real=True)
+        numpy.testing.assert_array_equal(out, again)
+
+    def test_at_most_all_videos(self):
+        self.assertEqual(len(self.chosen(fvd.PROTOCOLS['videogpt'], 100, real=True)), 6)
+
+
+class TestDistance(unittest.TestCase):
+
+    def setUp(self):
+        self.net = StandIn()
+        self.a, self.b = videos(24, seed=1), videos(24, seed=2) // 2
+
+    def test_a_set_against_itself_is_zero(self):
+        for protocol in fvd.PROTOCOLS.values():
+            a = statistics(self.net, self.a, protocol)
+            self.assertAlmostEqual(fvd.fvd(a, a), 0.0, places=8)
+
+    def test_symmetric_and_positive(self):
+        protocol = fvd.PROTOCOLS['videogpt']
+        a, b = statistics(self.net, self.a, protocol), statistics(self.net, self.b, protocol)
+        self.assertGreater(fvd.fvd(a, b), 0.1)
+        self.assertAlmostEqual(fvd.fvd(a, b), fvd.fvd(b, a), places=8)
+
+    def test_network_sees_its_input(self):
+        protocol = fvd.PROTOCOLS['stylegan-v']._replace(batchsize=5)
+        statistics(self.net, self.a[:7], protocol)
+        self.assertEqual([len(x) for x in self.net.inputs], [5, 2])
+        self.assertEqual(self.net.inputs[0].shape[1:], (3, 16, 224, 224))
+        self.assertLessEqual(abs(self.net.inputs[0]).max(), 1.0)
+
+
+class TestBadInput(unittest.TestCase):
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def test_videos_of_the_wrong_shape_or_type(self):
+        for array, words in ((numpy.zeros((2, 16, 8, 8), numpy.uint8), 'must be an array (N, T, H, W, 3)'),
+                             (numpy.zeros((2, 16, 8, 8, 4), numpy.uint8), 'must be an array (N, T, H, W, 3)'),
+                             (numpy.zeros((2, 16, 8, 8, 3), numpy.float32), 'must be uint8'),
+                             (numpy.zeros((2, 15, 8, 8, 3), numpy.uint8), 'these have 15')):
+            with self.subTest(words=words), self.assertRaisesRegex(UsageError, re.escape(words)):
+                fvd.check_videos(array, 'x')
+
+    def test_unknown_protocol(self):
+        with self.assertRaisesRegex(UsageError, "unknown FVD protocol 'tats'"):
+            fvd.protocol_named('tats')
+
+    def test_files_that_are_not_video_arrays(self):
+        two = os.path.join(self.dir, 'two.npz')
+        numpy.savez(two, a=numpy.zeros(1), b=numpy.zeros(1))
+        objects = os.path.join(self.dir, 'objects.npy')
+        numpy.save(objects, numpy.array([{}, None]), allow_pickle=True)
+        text = os.path.join(self.dir, 'page.npy')
+        with open(text, 'w') as f:
+            f.write('<html>')
+        for path, words in ((two, 'holds 2 arrays'), (objects, 'not a readable .npy/.npz array'),
+                            (text, 'not a readable .npy/.npz array'),
+                            (os.path.join(self.dir, 'none.npy'), 'no such file'),
+                            (self.dir, 'a folder without index.json')):
+            with self.subTest(words=words), self.assertRaisesRegex(UsageError, words):
+                video_sets.open_videos(path)
+
+
+if __name__ == '__main__':
+    unittest.main()
