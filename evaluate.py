@@ -1,13 +1,15 @@
 #!/usr/bin/env python
-"""Score a trained TGAN with the Inception Score (paper §6.3).
+"""Score a trained TGAN with the Inception Score (paper §6.3) and FVD.
 
     python evaluate.py --result DIR --c3d conv3d_deepnetA_ucf.npz --mean mean2.npz
+    python evaluate.py --result DIR --metric is fvd --c3d ... --mean ... --i3d i3d_pretrained_400.pt
 
-Prints the Inception Score (mean ± population std over runs), optionally the
-Fréchet distance to real videos, and our row in the paper's Table 4; writes
-a JSON record. Without ``--result`` it scores real videos of ``--dataset``
-(the paper's "UCF-101 dataset" row). With ``--classifier`` it uses the
-offline synthetic-set classifier instead of C3D. See README "Evaluation".
+Prints each metric (mean ± population std over runs), optionally the
+Fréchet distance on C3D features, and our row among the published ones
+(the paper's Table 4; FVDs on UCF-101); writes one JSON record. Without
+``--result`` it scores real videos of ``--dataset`` (the paper's "UCF-101
+dataset" row). With ``--classifier`` the Inception Score uses the offline
+synthetic-set classifier instead of C3D. See docs/evaluation.md and docs/fvd.md.
 """
 import argparse
 import os
@@ -17,10 +19,9 @@ from runtime import allocator, chainer_compat  # noqa: F401  (before chainer)
 from runtime.devices import get_device
 from runtime.errors import run_command
 
-from evaluation import pipeline, record, sampling  # noqa: E402
-from evaluation.protocols import PROTOCOLS  # noqa: E402
+from evaluation import pipeline, record, snapshots  # noqa: E402
+from evaluation.metrics import METRICS  # noqa: E402
 from evaluation.sampling import dataset_description  # noqa: E402
-from evaluation.score import run_all  # noqa: E402
 
 
 def parse_args(argv):
@@ -39,13 +40,19 @@ def parse_args(argv):
     cls.add_argument('--c3d', metavar='NPZ', help='C3D weights, conv3d_deepnetA_ucf.npz')
     cls.add_argument('--mean', metavar='NPZ', help='C3D mean clip, mean2.npz')
     cls.add_argument('--c3d-dropout', action='store_true',
-                     help='keep C3D\'s fc6/fc7 dropout on, as the original TGAN evaluation did')
+                     help='C3D\'s fc6/fc7 dropout on with any protocol (the tgan protocol, '
+                          'the original script as it ran, has it on anyway)')
     cls.add_argument('--classifier', metavar='NPZ',
                      help='the offline classifier (python -m evaluation.train_classifier)')
+    cls.add_argument('--i3d', metavar='FILE', help='I3D weights for FVD, i3d_pretrained_400.pt')
     run = p.add_argument_group('protocol')
-    run.add_argument('--protocol', choices=sorted(PROTOCOLS),
-                     help='tgan (default with C3D: the paper\'s), tgan2, offline (the default '
-                          'with --classifier)')
+    run.add_argument('--metric', nargs='+', choices=sorted(METRICS), default=['is'],
+                     help='is (Inception Score, the default), fvd, or both: --metric is fvd')
+    run.add_argument('--protocol', action='append',
+                     choices=sorted({n for m in METRICS.values() for n in m.PROTOCOLS}),
+                     help='IS: tgan (default with C3D: the paper\'s script as it ran, dropout '
+                          'on), tgan-nodropout, tgan2, offline (the default with --classifier); '
+                          'FVD: videogpt (default), stylegan-v; once per metric')
     run.add_argument('--n-samples', type=int, help='videos per run (protocol\'s default)')
     run.add_argument('--runs', type=int, help='runs, seeds SEED..SEED+RUNS-1')
     run.add_argument('--batchsize', type=int)
@@ -64,39 +71,46 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    args.metric = list(dict.fromkeys(args.metric))
     allocator.keep_freed_memory()
-    protocol = pipeline.resolve_protocol(args)
+    pipeline.protocols(args)  # bad options stop before anything is loaded
     device = get_device(args.gpu)
-    seeds = list(range(args.seed, args.seed + protocol.runs))
 
     generator, run_config, snapshot = None, None, None
     if args.result:
-        generator, run_config, snapshot, args.iteration = sampling.load_generator(
+        generator, run_config, snapshot, args.iteration = snapshots.load_generator(
             args.result, args.iteration, args.config)
         generator.to_device(device)
     description, data = pipeline.real_description(args, run_config)
-    classifier, mean, digests, meta = pipeline.load_scorer(args, protocol, device)
-    pipeline.check_fits(meta, dataset_description(run_config) if run_config else description)
-    batches, label = pipeline.video_source(args, generator, protocol, device, description, data)
+    metrics = pipeline.load_metrics(args, device)
+    real_name = pipeline.real_name(description, args.subset)
 
-    real, stats_path = None, None
-    if args.frechet:
-        *real, stats_path = pipeline.real_statistics(args, classifier, mean, protocol,
-                                                     digests, description, data, device)
-    result = run_all(batches, classifier, protocol, mean, seeds, args.frechet, real)
-    pipeline.report(args, protocol, result, label, pipeline.real_name(description, args.subset))
-
-    settings = {k: v for k, v in protocol._asdict().items() if k != 'preprocess'}
-    rec = dict(result, protocol=settings, samples=protocol.n_samples, seeds=seeds,
-               c3d_dropout=args.c3d_dropout, snapshot=snapshot, iteration=args.iteration,
-               config=args.config, weights=digests, versions=record.versions(),
-               device=str(device),
-               real=None if args.result else {'description': description, 'data': data},
-               frechet={'layer': args.frechet, 'statistics': stats_path,
-                        'description': description} if args.frechet else None)
-    path = pipeline.record_path(args, protocol, description)
-    record.write_record(path, rec)
-    print('record: {}'.format(path))
+    rec = {'snapshot': snapshot, 'iteration': args.iteration, 'config': args.config,
+           'versions': record.versions(), 'device': str(device),
+           'real': None if args.result else {'description': description, 'data': data}}
+    for metric in metrics:
+        metric.check_fits(dataset_description(run_config) if run_config else description)
+        protocol = metric.protocol
+        seeds = list(range(args.seed, args.seed + protocol.runs))
+        batches, label = pipeline.video_source(args, generator, protocol, device, description,
+                                               data)
+        real, stats_path = None, None
+        if metric.real_layer:
+            *real, stats_path = pipeline.real_statistics(args, metric, description, data,
+                                                         device)
+        result = pipeline.run_all(metric, batches, seeds, real)
+        pipeline.report(metric, result, label, real_name)
+        settings = dict(protocol=metric.settings(), samples=protocol.n_samples, seeds=seeds,
+                        weights=metric.files)
+        if metric.name == 'is':  # at the top of the record, as before FVD came
+            rec.update(result, **settings, c3d_dropout=metric.dropout, frechet={
+                'layer': metric.real_layer, 'statistics': stats_path,
+                'description': description} if metric.real_layer else None)
+        else:
+            rec[metric.name] = dict(result[metric.name], runs=result['runs'], **settings,
+                                    statistics=stats_path, description=description)
+    pipeline.write(pipeline.record_path(args, [m.protocol.name for m in metrics],
+                                        description), rec)
     return 0
 
 

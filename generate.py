@@ -15,7 +15,7 @@ from runtime import chainer_compat  # noqa: F401  (before chainer)
 from runtime.devices import get_device
 from runtime.errors import UsageError, run_command
 
-from evaluation import generation, sampling  # noqa: E402
+from evaluation import generation, snapshots  # noqa: E402
 from media.video_files import file_format, to_uint8, write_videos  # noqa: E402
 
 
@@ -61,7 +61,7 @@ def main(argv=None):
     args = parse_args(argv)
     check(args)
     device = get_device(args.gpu)
-    generator, _, _, iteration = sampling.load_generator(args.result, args.iteration,
+    generator, _, _, iteration = snapshots.load_generator(args.result, args.iteration,
                                                          args.config)
     classes, prior = generation.conditioning(generator, args.result, args.classes)
     generator.to_device(device)

@@ -25,7 +25,7 @@ import numpy  # noqa: E402
 
 import configs  # noqa: E402
 import models  # noqa: E402
-from evaluation.protocols import MEAN_SHAPE, PROTOCOLS  # noqa: E402
+from evaluation.metrics.inception_score import MEAN_SHAPE, PROTOCOLS  # noqa: E402
 from models.c3d import C3D  # noqa: E402
 from updaters.wgan import synchronize  # noqa: E402
 

@@ -79,7 +79,7 @@ def main(argv=None):
     device = get_device(args.gpu)
 
     from models.i3d import load_i3d
-    i3d, digest = load_i3d(args.i3d)
+    i3d, digest = load_i3d(args.i3d, eps=protocol.bn_eps)
     i3d.to_device(device)
     print('{}: SHA-256 {}'.format(args.i3d, digest))
 

@@ -50,7 +50,7 @@ import numpy
 import datasets
 from runtime.devices import get_device
 from runtime.errors import UsageError, run_command
-from evaluation import record, sampling
+from evaluation import record, sampling, snapshots
 
 TOLERANCE = 1.2  # r_test ~ 1 when 1 / TOLERANCE <= r_test <= TOLERANCE
 COMPARED = ('dataset', 'frames', 'size', 'channels', 'dataset_args')
@@ -170,8 +170,8 @@ def check_comparable(config_a, config_b):
 
 
 def load_model(result, iteration, config, device):
-    generator, config, files, iteration = sampling.load_generator(result, iteration, config)
-    critic = sampling.load_critic(result, iteration, config)
+    generator, config, files, iteration = snapshots.load_generator(result, iteration, config)
+    critic = snapshots.load_critic(result, iteration, config)
     generator.to_device(device)
     critic.to_device(device)
     files.append(os.path.join(result, 'critic_iter_{}.npz'.format(iteration)))
@@ -228,7 +228,7 @@ def main(argv=None):
     args = parse_args(argv)
     if args.n < 1 or args.batchsize < 1:
         raise UsageError('--n and --batchsize must be at least 1')
-    configs = sampling.run_config(args.a), sampling.run_config(args.b)
+    configs = snapshots.run_config(args.a), snapshots.run_config(args.b)
     check_comparable(*configs)
     device = get_device(args.gpu)
     a, files_a, iteration_a = load_model(args.a, args.iteration_a, None, device)

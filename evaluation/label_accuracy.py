@@ -18,8 +18,8 @@ import numpy
 import datasets
 from runtime.devices import get_device
 from runtime.errors import UsageError, run_command
-from evaluation import generation, pipeline, sampling
-from evaluation.score import classify
+from evaluation import generation, sampling, snapshots
+from evaluation.metrics.inception_score import PROTOCOLS, InceptionScore, classify
 
 
 def confusion(generator, classifier, preprocess, mean, n, batchsize, seed, device):
@@ -41,14 +41,14 @@ def parse_args(argv):
     p.add_argument('--classifier', metavar='NPZ', help='the offline classifier')
     p.add_argument('--c3d', metavar='NPZ', help='C3D weights, conv3d_deepnetA_ucf.npz')
     p.add_argument('--mean', metavar='NPZ', help='C3D mean clip, mean2.npz')
-    p.add_argument('--protocol', choices=('tgan', 'tgan2', 'offline'),
+    p.add_argument('--protocol', choices=sorted(PROTOCOLS),
                    help='the preprocessing (default: tgan with C3D, offline otherwise)')
     p.add_argument('--n', type=int, default=256, help='videos per class (default 256)')
     p.add_argument('--batchsize', type=int)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--gpu', type=int, default=-1, help='GPU id, -1 for CPU (default)')
     args = p.parse_args(argv)
-    args.n_samples, args.runs, args.frechet, args.c3d_dropout = None, None, None, False
+    args.frechet, args.c3d_dropout = None, False
     return args
 
 
@@ -56,18 +56,20 @@ def main(argv=None):
     args = parse_args(argv)
     if args.n < 1:
         raise UsageError('--n must be at least 1, got {}'.format(args.n))
-    protocol = pipeline.resolve_protocol(args)
+    if args.batchsize is not None and args.batchsize < 1:
+        raise UsageError('--batchsize must be at least 1, got {}'.format(args.batchsize))
     device = get_device(args.gpu)
-    generator, config, _, iteration = sampling.load_generator(args.result, args.iteration)
+    generator, config, _, iteration = snapshots.load_generator(args.result, args.iteration)
     if not generator.n_classes:
         raise UsageError('the generator of {} is unconditional: label accuracy is for a '
                          'conditional run (train.py --conditional)'.format(args.result))
     names, _ = datasets.load_classes(args.result)
     generator.to_device(device)
-    classifier, mean, _, meta = pipeline.load_scorer(args, protocol, device)
-    pipeline.check_fits(meta, sampling.dataset_description(config))
-    counts = confusion(generator, classifier, protocol.preprocess, mean, args.n,
-                       protocol.batchsize, args.seed, device)
+    scorer = InceptionScore(args, args.protocol and PROTOCOLS[args.protocol], device)
+    scorer.check_fits(sampling.dataset_description(config))
+    protocol = scorer.protocol
+    counts = confusion(generator, scorer.classifier, protocol.preprocess, scorer.mean, args.n,
+                       args.batchsize or protocol.batchsize, args.seed, device)
     if counts.shape[1] < len(names):
         raise UsageError('the classifier knows {} classes, the run {}: they must be the same '
                          'classes in the same order'.format(counts.shape[1], len(names)))

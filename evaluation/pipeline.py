@@ -1,62 +1,61 @@
-"""The steps ``evaluate.py`` wires together (README "Evaluation"): the protocol
-and classifier from the options, the videos to score (a snapshot's generator
-or a dataset's real clips), the cached real statistics of the Fréchet
-distance, the printed report and the record's path."""
+"""The steps ``evaluate.py`` wires together (docs/evaluation.md): the metrics
+and their protocols from the options, the videos to score (a snapshot's
+generator or a dataset's real clips), each metric's cached real statistics,
+its runs, the printed report and the record."""
 import os
+
+import numpy
 
 import configs
 import datasets
 from runtime.errors import UsageError
 from evaluation import frechet, record, sampling
-from evaluation.offline import load_classifier
-from evaluation.protocols import PROTOCOLS, load_mean
+from evaluation.metrics import METRICS
 from evaluation.sampling import dataset_description, make
-from evaluation.score import classify
-from evaluation.table import format_table
-from models.c3d import C3D
+
+NAMES = {'inception_score': 'IS', 'frechet_distance': 'Fréchet distance', 'fvd': 'FVD'}
 
 
-def resolve_protocol(args):
-    """The protocol, with --n-samples/--runs/--batchsize applied, checked against the classifier."""
-    if args.classifier and (args.c3d or args.mean):
-        raise UsageError('give either --classifier or --c3d and --mean, not both')
-    if not args.classifier and not (args.c3d and args.mean):
-        raise UsageError('C3D needs both --c3d conv3d_deepnetA_ucf.npz and --mean mean2.npz '
-                         '(README "Evaluation"), or use --classifier for the offline classifier')
-    name = args.protocol or ('offline' if args.classifier else 'tgan')
-    protocol = PROTOCOLS[name]
-    if protocol.uses_c3d == bool(args.classifier):
-        raise UsageError('the {} protocol is for {}: use {}'.format(
-            name, 'C3D' if protocol.uses_c3d else 'the offline classifier',
-            '--protocol offline with --classifier' if args.classifier else
-            '--protocol tgan or tgan2 with --c3d/--mean'))
+def protocols(args):
+    """{metric name: Protocol or None (its default)} for --metric, --protocol
+    (a name of any asked metric's protocols; once per metric) and
+    --n-samples/--runs/--batchsize (applied to every metric)."""
+    chosen = {name: None for name in args.metric}
+    for name in args.protocol or ():
+        owners = [m for m in args.metric if name in METRICS[m].PROTOCOLS]
+        if not owners:
+            known = ', '.join('{} ({})'.format(' '.join(sorted(METRICS[m].PROTOCOLS)), m)
+                              for m in args.metric)
+            raise UsageError('--protocol {}: not a protocol of --metric {}; choose from {}'.format(
+                name, ' '.join(args.metric), known))
+        if chosen[owners[0]] is not None:
+            raise UsageError('--protocol given twice for {}'.format(owners[0]))
+        chosen[owners[0]] = METRICS[owners[0]].PROTOCOLS[name]
     for key in ('n_samples', 'runs', 'batchsize'):
         value = getattr(args, key)
-        if value is not None:
-            if value < 1:
-                raise UsageError('--{} must be at least 1, got {}'.format(
-                    key.replace('_', '-'), value))
-            protocol = protocol._replace(**{key: value})
-    return protocol
+        if value is not None and value < 1:
+            raise UsageError('--{} must be at least 1, got {}'.format(key.replace('_', '-'),
+                                                                      value))
+    return chosen
 
 
-def load_scorer(args, protocol, device):
-    """(classifier Link, mean clip or None, {file: sha256}, classifier description)."""
-    if args.classifier:
-        classifier, meta = load_classifier(args.classifier)
-        mean, files = None, [args.classifier]
-    else:
-        mean = load_mean(args.mean)
-        classifier, meta = C3D(pretrained_model=args.c3d, dropout=args.c3d_dropout), None
-        files = [args.c3d, args.mean]
-    if args.frechet and args.frechet not in classifier.available_layers:
-        raise UsageError('--frechet {}: not a layer of the classifier; choose from {}'.format(
-            args.frechet, ', '.join(classifier.available_layers)))
-    classifier.to_device(device)
-    digests = {f: record.sha256(f) for f in files}
-    for path, digest in digests.items():
-        print('{}: SHA-256 {}'.format(path, digest))
-    return classifier, mean, digests, meta
+def with_overrides(metric, args):
+    """The metric's protocol with --n-samples/--runs/--batchsize applied."""
+    changes = {k: getattr(args, k) for k in ('n_samples', 'runs', 'batchsize')
+               if getattr(args, k) is not None}
+    metric.protocol = metric.protocol._replace(**changes)
+    return metric
+
+
+def load_metrics(args, device):
+    """The metrics of --metric, each with its feature extractor on ``device``."""
+    chosen = protocols(args)
+    metrics = [with_overrides(METRICS[name](args, chosen[name], device), args)
+               for name in args.metric]
+    for metric in metrics:
+        for path, digest in metric.files.items():
+            print('{}: SHA-256 {}'.format(path, digest))
+    return metrics
 
 
 def real_description(args, run_config):
@@ -81,41 +80,36 @@ def real_name(description, subset):
     return description['dataset'] + (' ' + subset if subset else '')
 
 
-def check_fits(meta, description):
-    """The offline classifier must have been trained on videos of this geometry."""
-    if meta is None:
-        return
-    trained = meta['dataset']
-    for key in ('frames', 'size', 'channels'):
-        if trained[key] != description[key]:
-            raise UsageError('the classifier was trained on videos with {} {}, these have {}: '
-                             'train one on this config (README "Evaluation")'.format(
-                                 key, trained[key], description[key]))
-
-
-def real_statistics(args, classifier, mean, protocol, digests, description, data, device):
-    """(mu, sigma) of the real videos' features, cached by everything they depend on."""
+def real_statistics(args, metric, description, data, device):
+    """(mu, sigma, cache path) of the real clips' features ``metric.real_layer``,
+    cached by everything they depend on. How many clips: --real-samples, else
+    the metric's protocol's number for FVD, the whole set for the others."""
     real = make(description, data, seed=0)
-    n = args.real_samples or len(real)
-    key = {'dataset': description['dataset'], 'subset': args.subset, 'data': os.path.abspath(data),
-           'description': description, 'protocol': protocol.name, 'layer': args.frechet,
-           'classifier': sorted(digests.values()), 'dropout': args.c3d_dropout, 'n': n}
+    n = args.real_samples or (metric.protocol.n_samples if metric.name == 'fvd' else len(real))
+    if n > len(real) and not args.real_samples:
+        print('warning: {} has {} clips, fewer than the {} protocol\'s {}: all are used'.format(
+            real_name(description, args.subset), len(real), metric.protocol.name, n))
+        n = len(real)
+    key = dict(metric.statistics_key(), dataset=description['dataset'], subset=args.subset,
+               data=os.path.abspath(data), description=description, n=n)
     path = frechet.statistics_path(args.stats_dir, key)
+    sorted_first = getattr(metric.protocol, 'real_order', None) == 'sorted'
 
     def compute():
-        _, features = classify(sampling.from_dataset(real, n, protocol.batchsize, 0, device),
-                               classifier, protocol.preprocess, mean, args.frechet)
-        return frechet.gaussian(features)
+        clips = sampling.from_dataset(real, n, metric.protocol.batchsize, 0, device,
+                                      as_stored=True, first=sorted_first)
+        return frechet.gaussian(metric.real_features(clips))
 
     mu, sigma, cached = frechet.cached_statistics(path, key, compute)
-    print('real statistics ({} videos of {}): {} {}'.format(
-        n, real_name(description, args.subset), 'read from' if cached else 'saved to', path))
+    print('real statistics ({} videos of {}, {}): {} {}'.format(
+        n, real_name(description, args.subset), metric.real_layer,
+        'read from' if cached else 'saved to', path))
     return mu, sigma, path
 
 
 def video_source(args, generator, protocol, device, description, data):
     """(seed -> batches of videos, table label): the generator's samples with
-    --result, else real clips of the dataset (its random windows by seed)."""
+    --result, else real clips of the dataset (its random windows by seed), as stored."""
     if generator is not None:
         prior = None
         if generator.n_classes:  # paper §5.2: labels drawn from the training class prior
@@ -132,34 +126,43 @@ def video_source(args, generator, protocol, device, description, data):
     def batches(seed):
         return sampling.from_dataset(make(description, data, seed), protocol.n_samples,
                                      protocol.batchsize, seed, device,
-                                     'run seed {}'.format(seed))
+                                     'run seed {}'.format(seed), as_stored=True)
     return batches, '{} (real videos)'.format(real_name(description, args.subset))
 
 
-def report(args, protocol, result, label, real):
+def run_all(metric, make_batches, seeds, real=None):
+    """One run per seed: ``make_batches(seed)`` yields its videos. Returns
+    {'runs': [{'seed', value...}...], value: {'mean', 'std'}...}; std is the
+    population std (numpy.std), as the paper reports."""
+    runs = [dict(seed=seed, **metric.run(make_batches(seed), seed, real)) for seed in seeds]
+    result = {'runs': runs}
+    for key in runs[0]:
+        if key != 'seed':
+            values = numpy.array([r[key] for r in runs])
+            result[key] = {'mean': float(values.mean()), 'std': float(values.std())}
+    return result
+
+
+def report(metric, result, label, real):
     for run in result['runs']:
-        print('seed {}: IS {:.4f}{}'.format(run['seed'], run['inception_score'], (
-            ', Fréchet distance {:.4f}'.format(run['frechet_distance'])
-            if 'frechet_distance' in run else '')))
-    score = result['inception_score']
-    print('Inception Score ({} protocol, {} videos x {} runs{}): {:.2f} ± {:.2f}'.format(
-        protocol.name, protocol.n_samples, protocol.runs,
-        ', C3D dropout on' if args.c3d_dropout else '', score['mean'], score['std']))
-    if args.frechet:
-        fd = result['frechet_distance']
-        print('Fréchet distance ({} features, to {}): {:.2f} ± {:.2f}'.format(
-            args.frechet, real, fd['mean'], fd['std']))
-    if protocol.uses_c3d:
-        print(format_table(label, score['mean'], score['std']))
-    else:
-        print('(offline classifier: not comparable with the paper\'s C3D scores)')
+        print('seed {}: {}'.format(run['seed'], ', '.join(
+            '{} {:.4f}'.format(NAMES[k], v) for k, v in run.items() if k != 'seed')))
+    for line in metric.report(result, label, real):
+        print(line)
 
 
-def record_path(args, protocol, description):
+def record_path(args, protocols, description):
+    """--json, else beside the snapshot or in results/, named by the protocols."""
     if args.json:
         return args.json
+    names = '+'.join(protocols)
     if args.result:
         return os.path.join(args.result, 'evaluation_iter_{}_{}.json'.format(
-            args.iteration, protocol.name))
+            args.iteration, names))
     return os.path.join('results', 'evaluation_{}_{}_{}.json'.format(
-        description['dataset'], args.subset or 'all', protocol.name))
+        description['dataset'], args.subset or 'all', names))
+
+
+def write(path, rec):
+    record.write_record(path, rec)
+    print('record: {}'.format(path))

@@ -1,88 +1,14 @@
-"""Videos to score: sampled from a trained generator's snapshot, or drawn
-from a dataset, in batches on the chosen device, with a progress line."""
-import os
+"""Videos to score: sampled from a trained generator (``evaluation.snapshots``
+loads it), or drawn from a dataset, in batches on the chosen device, with a
+progress line."""
 import sys
 
 import chainer
 import numpy
 
-import configs
 import datasets
-import models
 from runtime.errors import UsageError
 from models.common import one_hot
-
-# the original pfnet-research/tgan's per-model files of G0 and G1
-ORIGINAL_NAMES = ('gen_iter_{}.npz', 'vgen_iter_{}.npz')
-
-
-def run_config(result, config=None):
-    """The resolved config of the run in ``result``: ``config`` (a preset name or
-    YAML file) if given, else ``result/config.yaml``."""
-    if not os.path.isdir(result):
-        raise UsageError('--result {}: no such folder'.format(result))
-    if config is None:
-        config = os.path.join(result, 'config.yaml')
-        if not os.path.isfile(config):
-            raise UsageError('{} not found: give the network\'s preset with --config (e.g. '
-                             '--config ucf101_svc for an original TGAN result)'.format(config))
-    return configs.load(config)
-
-
-def load_generator(result, iteration, config=None):
-    """The video generator of ``result`` at ``iteration`` (train=False use).
-
-    The network is described by ``config`` (see ``run_config``); its weights
-    come from the per-model files train.py writes (``<part>_iter_N.npz`` for
-    each of ``generator.parts()``: TGAN's ``temporal_generator`` +
-    ``image_generator``, a baseline's ``generator``), or for TGAN the original
-    code's ``gen_iter_N.npz`` + ``vgen_iter_N.npz``. ``iteration`` None: the
-    latest. Returns (generator, config, [weight files], iteration).
-    """
-    config = run_config(result, config)
-    generator = models.build_generator(config)
-    parts = generator.parts()
-    choices = [[name + '_iter_{}.npz' for name in parts]]
-    if config['generator'] == 'tgan':
-        choices.append(list(ORIGINAL_NAMES))
-    if iteration is None:
-        iteration = latest_iteration(result, choices)
-        if iteration is None:
-            raise UsageError('no generator snapshots ({}) in {}'.format(
-                ' or '.join(names[-1].format('N') for names in choices), result))
-    for names in choices:
-        files = [os.path.join(result, n.format(iteration)) for n in names]
-        if all(os.path.isfile(f) for f in files):
-            break
-    else:
-        raise UsageError('no generator snapshot for iteration {} in {}: expected {} (latest '
-                         'iteration there: {})'.format(iteration, result, ' + '.join(
-                             n.format(iteration) for n in choices[0]),
-                             latest_iteration(result, choices)))
-    for link, path in zip(parts.values(), files):
-        load_weights(path, link)
-    return generator, config, files, iteration
-
-
-def load_critic(result, iteration, config):
-    """The critic of ``result`` at ``iteration`` (``critic_iter_N.npz``)."""
-    path = os.path.join(result, 'critic_iter_{}.npz'.format(iteration))
-    if not os.path.isfile(path):
-        raise UsageError('{} not found: the run keeps a critic snapshot beside each '
-                         'generator snapshot'.format(path))
-    critic = models.build_critic(config)
-    load_weights(path, critic)
-    return critic
-
-
-def load_weights(path, link):
-    """Load a per-model npz into ``link`` with a one-line error if it does not fit."""
-    try:
-        chainer.serializers.load_npz(path, link)
-    except (KeyError, ValueError) as e:
-        raise UsageError('{} does not fit the network of the config ({}): '
-                         'pass the preset it was trained with via --config'.format(
-                             path, str(e).splitlines()[0][:200]))
 
 
 def dataset_description(config):
@@ -135,28 +61,20 @@ def generated(generator, n, batchsize, seed, label='sampling', prior=None):
         yield videos
 
 
-def from_dataset(dataset, n, batchsize, seed, device, label='real videos'):
+def from_dataset(dataset, n, batchsize, seed, device, label='real videos', as_stored=False,
+                 first=False):
     """Yield ``n`` clips of ``dataset`` in batches on ``device``: a random
-    choice by ``seed``, without replacement unless ``n`` exceeds the set."""
+    choice by ``seed``, without replacement unless ``n`` exceeds the set
+    (``first``: the first ``n`` clips, in the set's order). Clips as float32
+    in [-1, 1] (``datasets.to_float``), or ``as_stored`` (a real set's uint8)."""
     if len(dataset) == 0:
         raise UsageError('the dataset is empty')
     rng, progress = numpy.random.RandomState(seed), Progress(label, n)
-    order = rng.choice(len(dataset), n, replace=n > len(dataset))
+    if first and n <= len(dataset):
+        order = numpy.arange(n)
+    else:
+        order = rng.choice(len(dataset), n, replace=n > len(dataset))
     for start in range(0, n, batchsize):
-        clips = numpy.stack([dataset[int(i)] for i in order[start:start + batchsize]])
+        clips = device.send(numpy.stack([dataset[int(i)] for i in order[start:start + batchsize]]))
         progress.update(len(clips))
-        yield datasets.to_float(device.send(clips))
-
-
-def latest_iteration(result, choices):
-    """The highest N for which all files of one of ``choices`` (lists of
-    ``'<part>_iter_{}.npz'`` patterns) are in ``result``, or None."""
-    files, found = set(os.listdir(result)), []
-    for names in choices:
-        prefix = names[0].split('{}')[0]
-        for f in files:
-            n = f[len(prefix):-len('.npz')]
-            if (f.startswith(prefix) and f.endswith('.npz') and n.isdigit()
-                    and all(name.format(n) in files for name in names)):
-                found.append(int(n))
-    return max(found) if found else None
+        yield clips if as_stored else datasets.to_float(clips)

@@ -22,7 +22,7 @@ import numpy  # noqa: E402
 
 import datasets  # noqa: E402
 from datasets.synthetic import SyntheticMovingShapes, shape_mask  # noqa: E402
-from evaluation import generation, sampling  # noqa: E402
+from evaluation import generation, snapshots  # noqa: E402
 from media.video_files import to_uint8  # noqa: E402
 from runtime.errors import UsageError, run_command  # noqa: E402
 
@@ -108,7 +108,7 @@ def main(argv=None):
     p.add_argument('--real', action='store_true',
                    help="measure the run's training clips instead (the check's ceiling)")
     args = p.parse_args(argv)
-    config = sampling.run_config(args.result)
+    config = snapshots.run_config(args.result)
     check = ShapeMotion.for_config(config)
     if check is None:
         raise UsageError('{}: the shape-motion check needs a synthetic run of one shape '
@@ -119,7 +119,7 @@ def main(argv=None):
                                      **config['dataset_args'])
         videos, what = numpy.stack([data[i] for i in range(args.n)]), 'training clips'
     else:
-        generator, config, _, iteration = sampling.load_generator(args.result, args.iteration)
+        generator, config, _, iteration = snapshots.load_generator(args.result, args.iteration)
         z, labels = generation.draw(generator, args.n, args.seed,
                                     prior=numpy.ones(generator.n_classes or 1))
         videos = generation.generate(generator, z, labels)

@@ -15,7 +15,7 @@ import chainer.functions as F
 import configs
 import evaluate
 from runtime.errors import UsageError
-from evaluation.protocols import MEAN_SHAPE
+from evaluation.metrics.inception_score import MEAN_SHAPE
 from models.c3d import C3D
 
 # the published file's keys and shapes (docs/design.md §4)
@@ -120,10 +120,18 @@ class TestC3D(unittest.TestCase):
         out = io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
             evaluate.main(['--result', result, '--c3d', self.path, '--mean', mean,
-                           '--n-samples', '2', '--runs', '1', '--c3d-dropout'])
+                           '--n-samples', '2', '--runs', '1'])
+            evaluate.main(['--result', result, '--c3d', self.path, '--mean', mean,
+                           '--n-samples', '2', '--runs', '1', '--protocol', 'tgan-nodropout'])
         text = out.getvalue()
+        # the default is the paper's script as it ran: dropout on; the table says so
         self.assertIn('Inception Score (tgan protocol, 2 videos x 1 runs, C3D dropout on)',
                       text)
+        self.assertIn('ours marked >: tgan protocol, C3D dropout on', text)
+        self.assertIn('Inception Score (tgan-nodropout protocol, 2 videos x 1 runs, C3D '
+                      'dropout off)', text)
+        with open(os.path.join(result, 'evaluation_iter_5_tgan-nodropout.json')) as f:
+            self.assertFalse(json.load(f)['c3d_dropout'])
         self.assertRegex(text, r'> run iter 5 +\d+\.\d\d ± 0\.00')
         self.assertIn('  UCF-101 dataset', text)
         with open(os.path.join(result, 'evaluation_iter_5_tgan.json')) as f:

@@ -14,7 +14,7 @@ import chainer.functions as F
 import configs
 import datasets
 from runtime.errors import UsageError
-from evaluation import sampling
+from evaluation import sampling, snapshots
 from models import Critic, VideoGenerator
 from models.common import one_hot
 from models.frame_interpolation import interpolate_in_time
@@ -155,7 +155,7 @@ class TestTrainAndScore(unittest.TestCase):
         resumed = train('--resume', out, '--iterations', '4')
         self.assertEqual(resumed.returncode, 0, resumed.stderr)
 
-        generator, _, _, iteration = sampling.load_generator(out, None)
+        generator, _, _, iteration = snapshots.load_generator(out, None)
         self.assertEqual((iteration, generator.n_classes), (4, 4))
         only = [0, 0, 1, 0]  # a prior with one class: every video is of class 2
         videos = numpy.concatenate(list(sampling.generated(generator, 5, 2, 7, prior=only)))
@@ -172,7 +172,7 @@ class TestTrainAndScore(unittest.TestCase):
                            '--set', 'generator_3d.ch=16', '--set', 'video_gan.ch=16')
             self.assertEqual(result.returncode, 0, result.stderr)
             self.assertTrue(os.path.isfile(os.path.join(out, 'generator_iter_3.npz')))
-            generator, _, files, _ = sampling.load_generator(out, None)
+            generator, _, files, _ = snapshots.load_generator(out, None)
             self.assertEqual(type(generator).__name__,
                              {'3d': 'Generator3D', 'video_gan': 'VideoGANGenerator'}[kind])
             self.assertEqual(files, [os.path.join(out, 'generator_iter_3.npz')])
@@ -213,7 +213,7 @@ class TestLabelAccuracy(unittest.TestCase):
 
     def test_each_class_is_generated_and_counted_in_its_row(self):
         from evaluation.label_accuracy import confusion
-        from evaluation.protocols import offline_preprocess
+        from evaluation.metrics.inception_score import offline_preprocess
         device = chainer.get_device('@numpy')
         found = confusion(Levels(), LevelClassifier([0, 1, 2, 3]), offline_preprocess, None,
                           5, 2, 0, device)

@@ -17,9 +17,9 @@ import configs
 import evaluate
 import models
 from runtime.errors import UsageError
-from evaluation import label_accuracy, sampling, train_classifier
+from evaluation import label_accuracy, sampling, snapshots, train_classifier
 from evaluation.offline import load_classifier
-from evaluation.protocols import MEAN_SHAPE
+from evaluation.metrics.inception_score import MEAN_SHAPE
 from test_blas_settings import this_process_kernels
 from test_train import ROOT, TINY_NETWORK, tiny_config
 
@@ -167,7 +167,7 @@ class TestEndToEnd(EvaluateTestCase):
         for ours, theirs in (('temporal_generator', 'gen'), ('image_generator', 'vgen')):
             shutil.copy(os.path.join(self.result, '{}_iter_3.npz'.format(ours)),
                         os.path.join(original, '{}_iter_3.npz'.format(theirs)))
-        generator, _, files, iteration = sampling.load_generator(original, None, self.config)
+        generator, _, files, iteration = snapshots.load_generator(original, None, self.config)
         self.assertEqual(iteration, 3)
         self.assertEqual(os.path.basename(files[1]), 'vgen_iter_3.npz')
         with contextlib.redirect_stderr(io.StringIO()):

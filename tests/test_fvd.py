@@ -135,7 +135,7 @@ class TestDistance(unittest.TestCase):
 
     def setUp(self):
         self.net = StandIn()
-        self.a, self.b = videos(24, seed=1), videos(24, seed=2) // 2
+        self.a, self.b = videos(6, h=16, w=16, seed=1), videos(6, h=16, w=16, seed=2) // 2
 
     def test_a_set_against_itself_is_zero(self):
         for protocol in fvd.PROTOCOLS.values():
@@ -149,9 +149,9 @@ class TestDistance(unittest.TestCase):
         self.assertAlmostEqual(fvd.fvd(a, b), fvd.fvd(b, a), places=8)
 
     def test_network_sees_its_input(self):
-        protocol = fvd.PROTOCOLS['stylegan-v']._replace(batchsize=5)
-        statistics(self.net, self.a[:7], protocol)
-        self.assertEqual([len(x) for x in self.net.inputs], [5, 2])
+        protocol = fvd.PROTOCOLS['stylegan-v']._replace(batchsize=4)
+        statistics(self.net, self.a, protocol)
+        self.assertEqual([len(x) for x in self.net.inputs], [4, 2])
         self.assertEqual(self.net.inputs[0].shape[1:], (3, 16, 224, 224))
         self.assertLessEqual(abs(self.net.inputs[0]).max(), 1.0)
 
@@ -190,6 +190,62 @@ class TestBadInput(unittest.TestCase):
                             (self.dir, 'a folder without index.json')):
             with self.subTest(words=words), self.assertRaisesRegex(UsageError, words):
                 video_sets.open_videos(path)
+
+
+class TestCommandBadInput(unittest.TestCase):
+    """python -m evaluation.fvd and evaluate.py --metric fvd refuse bad input in
+    one line, before any network is loaded (no I3D file is needed here)."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.good = self.save('good.npy', videos(3, h=8, w=8))
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def save(self, name, array):
+        path = os.path.join(self.dir, name)
+        numpy.save(path, array)
+        return path
+
+    def usage(self, words, *argv):
+        from evaluation import fvd as command
+        with self.assertRaisesRegex(UsageError, re.escape(words)):
+            command.main(list(argv) + ['--i3d', os.path.join(self.dir, 'none.pt')])
+
+    def test_arrays_that_are_not_videos(self):
+        for array, words in (
+                (numpy.zeros((3, 16, 8, 8), numpy.uint8), 'must be an array (N, T, H, W, 3)'),
+                (numpy.zeros((3, 16, 8, 8, 3), numpy.float32), 'must be uint8'),
+                (numpy.zeros((3, 8, 8, 8, 3), numpy.uint8),
+                 'FVD reads 16 frames per video, these have 8'),
+                (numpy.zeros((1, 16, 8, 8, 3), numpy.uint8),
+                 'the Fréchet distance needs at least 2')):
+            bad = self.save('bad.npy', array)
+            with self.subTest(words=words):
+                self.usage(words, '--real', self.good, '--fake', bad)
+                self.usage(words, '--real', bad, '--fake', self.good)
+
+    def test_files_and_options(self):
+        two = os.path.join(self.dir, 'two.npz')
+        numpy.savez(two, a=videos(2), b=videos(2))
+        self.usage('holds 2 arrays', '--real', two, '--fake', self.good)
+        self.usage('not a readable .npy/.npz array', '--real', __file__, '--fake', self.good)
+        self.usage('a folder without index.json', '--real', self.dir, '--fake', self.good)
+        self.usage("unknown FVD protocol 'tats'", '--real', self.good, '--fake', self.good,
+                   '--protocol', 'tats')
+        self.usage('--n must be at least 1', '--real', self.good, '--fake', self.good,
+                   '--n', '0')
+
+    def test_evaluate_options(self):
+        import evaluate
+        for argv, words in (
+                (['--dataset', 'synthetic', '--metric', 'fvd'],
+                 '--metric fvd needs --i3d i3d_pretrained_400.pt'),
+                (['--dataset', 'synthetic', '--metric', 'fvd', '--protocol', 'tgan2'],
+                 '--protocol tgan2: not a protocol of --metric fvd')):
+            with self.subTest(words=words), self.assertRaisesRegex(UsageError, re.escape(words)):
+                evaluate.main(argv)
 
 
 if __name__ == '__main__':

@@ -20,7 +20,7 @@ import chainer.functions as F
 import configs
 import models
 from runtime.errors import UsageError
-from evaluation import gam, sampling
+from evaluation import gam, sampling, snapshots
 from test_blas_settings import this_process_kernels
 from test_train import ROOT, TINY_NETWORK, tiny_config
 
@@ -207,8 +207,8 @@ class TestCommandLine(unittest.TestCase):
         self.assertEqual(rec['real']['seed'], 1)  # training seed 0 + 1: clips not trained on
 
         # the recorded numbers, recomputed from the snapshots: who scores whom, with which seeds
-        ga, gb = (sampling.load_generator(r, 3)[0] for r in (self.a, self.b))
-        da, db = (sampling.load_critic(r, 3, self.config) for r in (self.a, self.b))
+        ga, gb = (snapshots.load_generator(r, 3)[0] for r in (self.a, self.b))
+        da, db = (snapshots.load_critic(r, 3, self.config) for r in (self.a, self.b))
         thr_clips, test_clips, _ = gam.split_real(self.config, self.config, None, None, 4)
 
         def scores(critic, batches):

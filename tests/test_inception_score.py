@@ -1,11 +1,11 @@
-"""The Inception Score (docs/design.md §4): exp(mean KL(p(y|x) || p(y))), eps 1e-7."""
+"""The Inception Score (docs/design.md §4): exp(mean KL(p(y|x) || p(y))), eps per protocol."""
 import math
 import unittest
 
 import numpy
 
 import evaluation  # noqa: F401  (compat before chainer)
-from evaluation.inception_score import inception_score
+from evaluation.metrics.inception_score import inception_score
 
 
 def reference(probs, eps=1e-7):
@@ -47,6 +47,14 @@ class TestInceptionScore(unittest.TestCase):
         score = inception_score(probs)
         self.assertTrue(math.isfinite(score))
         self.assertAlmostEqual(score, reference(probs), places=10)
+
+    def test_eps_is_the_protocols(self):
+        # probabilities near eps: 1e-7 (the original) and 1e-20 (TGANv2) differ
+        probs = numpy.full((6, 4), 1e-8)
+        probs[numpy.arange(6), numpy.arange(6) % 4] = 1 - 3e-8
+        for eps in (1e-7, 1e-20):
+            self.assertAlmostEqual(inception_score(probs, eps), reference(probs, eps), places=10)
+        self.assertGreater(abs(inception_score(probs, 1e-7) - inception_score(probs, 1e-20)), 1e-7)
 
     def test_rejects_non_matrix(self):
         with self.assertRaises(ValueError):

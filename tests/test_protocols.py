@@ -9,8 +9,9 @@ import numpy
 
 import evaluation  # noqa: F401  (compat before chainer)
 from runtime.errors import UsageError
-from evaluation.protocols import (MEAN_SHAPE, PROTOCOLS, load_mean, offline_preprocess,
-                                  tgan2_preprocess, tgan_preprocess)
+from evaluation.metrics.inception_score import (MEAN_SHAPE, PROTOCOLS, load_mean,
+                                                offline_preprocess, tgan2_preprocess,
+                                                tgan_preprocess)
 
 
 def bilinear_align_corners(image, size):
@@ -37,6 +38,15 @@ class TestProtocols(unittest.TestCase):
         self.assertEqual((p.n_samples, p.runs, p.batchsize), (9984, 4, 48))
         self.assertEqual(p.n_samples, 208 * 48)
         self.assertEqual((PROTOCOLS['tgan2'].n_samples, PROTOCOLS['tgan2'].runs), (2048, 10))
+
+    def test_each_protocol_its_dropout_and_eps(self):
+        # the paper's script as it ran: dropout on (the `and` quirk), eps 1e-7 in
+        # calc_inception.py; TGANv2's inception_score.py: eps 1e-20, dropout off
+        settings = {name: (p.dropout, p.eps) for name, p in PROTOCOLS.items()}
+        self.assertEqual(settings, {'tgan': (True, 1e-7), 'tgan-nodropout': (False, 1e-7),
+                                    'tgan2': (False, 1e-20), 'offline': (False, 1e-7)})
+        nodrop, tgan = PROTOCOLS['tgan-nodropout'], PROTOCOLS['tgan']
+        self.assertEqual(nodrop._replace(name='tgan', dropout=True), tgan)
 
     def test_tgan_pixel_by_pixel_against_opencv(self):
         out = tgan_preprocess(self.videos, self.mean)

@@ -16,6 +16,11 @@ Then 16 frames, a resize to 224 pixels, values to [-1, 1] (I3D's input):
 consecutive frames from a random offset of the first 2,048 videos in sorted
 order; each frame resized straight to 224x224 (bilinear); x / 255 * 2 - 1;
 2,048 videos, one trial.
+
+I3D's batch normalisation epsilon is the protocol's too: 1e-5 in the
+PyTorch port VideoGPT's code runs the weights in, 1e-3 (Sonnet's, as the
+weights were trained) in the TF-Hub model StyleGAN-V's TorchScript file
+was exported from.
 """
 import collections
 import math
@@ -26,13 +31,14 @@ from chainer import backend
 
 from runtime.errors import UsageError
 from evaluation.frechet import frechet_distance, gaussian
+from evaluation.table import format_fvd_table
 
 FRAMES = 16
 SIZE = 224
 LAYER = 'logits'
 
 Protocol = collections.namedtuple(
-    'Protocol', 'name n_samples runs batchsize crop real_order to_uint8 source')
+    'Protocol', 'name n_samples runs batchsize crop real_order bn_eps to_uint8 source')
 
 
 def videogpt_uint8(videos):
@@ -49,10 +55,11 @@ def stylegan_v_uint8(videos):
 
 
 PROTOCOLS = {
-    'videogpt': Protocol('videogpt', 2048, 10, 16, True, 'random', videogpt_uint8,
+    'videogpt': Protocol('videogpt', 2048, 10, 16, True, 'random', 1e-5, videogpt_uint8,
                          'wilson1yan/VideoGPT videogpt/fvd/fvd.py and videogpt/data.py; '
                          'sihyun-yu/digan src/scripts/compute_fvd_kvd.py'),
-    'stylegan-v': Protocol('stylegan-v', 2048, 1, 16, False, 'sorted', stylegan_v_uint8,
+    'stylegan-v': Protocol('stylegan-v', 2048, 1, 16, False, 'sorted', 1e-3,
+                           stylegan_v_uint8,
                            'universome/stylegan-v src/metrics/frechet_video_distance.py and '
                            'src/metrics/metric_utils.py'),
 }
@@ -174,3 +181,55 @@ def statistics(i3d, batches, protocol):
     f = features(i3d, batches, protocol)
     mu, sigma = gaussian(f)
     return mu, sigma, len(f)
+
+
+def as_uint8(videos, protocol):
+    """(B, C, T, H, W) videos -> uint8 (B, T, H, W, C): the datasets' uint8
+    as stored, anything else (a generator's [-1, 1]) the protocol's way."""
+    if videos.dtype != numpy.uint8:
+        videos = protocol.to_uint8(videos)
+    return videos.transpose(0, 2, 3, 4, 1)
+
+
+class FVD:
+    """The metric ``fvd`` of evaluate.py (the contract: evaluation/metrics/__init__.py):
+    I3D from --i3d, the real statistics of 2,048 clips of the dataset."""
+
+    name = 'fvd'
+    PROTOCOLS = PROTOCOLS
+    real_layer = LAYER
+
+    def __init__(self, args, protocol, device):
+        if not args.i3d:
+            raise UsageError('--metric fvd needs --i3d i3d_pretrained_400.pt (docs/fvd.md)')
+        from models.i3d import load_i3d
+        self.protocol = protocol or PROTOCOLS['videogpt']
+        self.i3d, digest = load_i3d(args.i3d, eps=self.protocol.bn_eps)
+        self.i3d.to_device(device)
+        self.files = {args.i3d: digest}
+
+    def check_fits(self, description):
+        pass  # I3D takes any size: the protocol resizes to 224
+
+    def statistics_key(self):
+        return {'protocol': self.protocol.name, 'layer': LAYER,
+                'classifier': sorted(self.files.values())}
+
+    def real_features(self, batches):
+        return features(self.i3d, (as_uint8(b, self.protocol) for b in batches), self.protocol)
+
+    def run(self, batches, seed, real):
+        return {'fvd': fvd(real, gaussian(self.real_features(batches)))}
+
+    def describe(self):
+        return '{} protocol, {} videos x {} runs'.format(
+            self.protocol.name, self.protocol.n_samples, self.protocol.runs)
+
+    def report(self, result, label, real_name):
+        score = result['fvd']
+        return ['FVD ({}, to {}): {:.2f} ± {:.2f}'.format(
+            self.describe(), real_name, score['mean'], score['std']),
+                format_fvd_table(label, score['mean'], score['std'], self.protocol.name)]
+
+    def settings(self):
+        return {k: v for k, v in self.protocol._asdict().items() if k != 'to_uint8'}
