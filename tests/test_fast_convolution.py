@@ -10,8 +10,7 @@ import chainer
 import chainer.functions as F
 from chainer import gradient_check
 
-import functions.convolution as conv
-from functions import threads
+from functions import plan, threads
 from functions.convolution import convolution, deconvolution
 
 # (kernel, stride, pad); (3, 2, 1) and (2, 3, 0) pad the kernel to a
@@ -25,9 +24,9 @@ PATHS = [(True, True), (False, False)]
 
 
 def _forced(use_taps, use_subpixel):
-    return [mock.patch.object(conv, '_use_taps',
+    return [mock.patch.object(plan, 'use_taps',
                               lambda *args: use_taps),
-            mock.patch.object(conv, '_use_subpixel',
+            mock.patch.object(plan, 'use_subpixel',
                               lambda *args: use_subpixel)]
 
 
