@@ -26,7 +26,10 @@ CHUNK_BYTES = 1 << 18
 
 def batch_chunks(a):
     """Slices of the batch axis of ``a`` (N, ...) of ~CHUNK_BYTES each on
-    the CPU, the whole batch on a GPU."""
+    the CPU, the whole batch on a GPU; for a 0-dimensional ``a``, the whole
+    array (``...``)."""
+    if a.ndim == 0:
+        return [Ellipsis]
     if not isinstance(a, numpy.ndarray):
         return [slice(None)]
     n = a.shape[0]
