@@ -39,6 +39,7 @@ DEFAULTS = {
     'optimizer': {'name': 'rmsprop', 'lr': 5.0e-5, 'beta1': 0.5, 'beta2': 0.999,
                   'decay_from': 0},  # > 0: lr linearly to 0 from this iteration on
     'batchsize': 32,              # the effective batch (split over MPI processes: runtime/distributed.py)
+    'functions': 'fast',          # fast (functions/: ours) | chainer (Chainer's own): docs/speed.md
     'multi_node_bn': False,       # with MPI processes: BN statistics over the effective batch
     'iterations': 100000,
     'seed': 0,

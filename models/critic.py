@@ -3,8 +3,7 @@ import chainer
 import chainer.functions as F
 
 from runtime.errors import UsageError
-from functions.convolution import convolution
-from functions.leaky_relu import leaky_relu
+from functions import choice
 from models import links
 from models.common import check_condition, initializer, log2_int
 
@@ -27,11 +26,13 @@ class Critic(chainer.Chain):
     broadcast to a (n_classes, T, H, W) volume is concatenated channel-wise to
     the video, so ``c0`` reads C + n_classes channels. The label half of that
     convolution is computed without building the volume (``_label_response``).
+    ``functions``: the convolution, BN and leaky ReLU to compute with (functions/choice.py).
     Link names are the original's (``c0..``, ``bn0..``; ``bn0`` exists but is unused).
     """
 
     def __init__(self, in_channels=3, frames=16, size=64, ch=64, depth=None,
-                 use_beta=False, init='default', noise_sigma=0.0, n_classes=0):
+                 use_beta=False, init='default', noise_sigma=0.0, n_classes=0,
+                 functions=choice.FAST):
         super().__init__()
         max_depth = log2_int(frames, 'frames')
         self.n_conv = max_depth if depth is None else depth
@@ -41,16 +42,19 @@ class Critic(chainer.Chain):
                              'must stay whole numbers when halved {} times'.format(
                                  self.n_conv, frames, size, size, self.n_conv))
         self.noise_sigma, self.n_classes = noise_sigma, n_classes
+        self.functions = functions
         w = initializer(init)
         with self.init_scope():
             for i in range(self.n_conv):
                 c_in = in_channels + n_classes if i == 0 else ch << (i - 1)
                 setattr(self, 'c{}'.format(i),
-                        links.ConvolutionND(3, c_in, ch << i, 4, 2, 1, initialW=w))
+                        links.ConvolutionND(3, c_in, ch << i, 4, 2, 1, initialW=w,
+                                            functions=functions))
                 setattr(self, 'bn{}'.format(i),
-                        links.BatchNormalization(ch << i, use_beta=use_beta))
+                        links.BatchNormalization(ch << i, use_beta=use_beta,
+                                                 functions=functions))
             setattr(self, 'c{}'.format(self.n_conv), links.Convolution2D(
-                ch << (self.n_conv - 1), 1, top, 1, 0, initialW=w))
+                ch << (self.n_conv - 1), 1, top, 1, 0, initialW=w, functions=functions))
 
     def _noisy(self, h, noise):
         if noise is None or not self.noise_sigma or not chainer.config.train:
@@ -82,13 +86,14 @@ class Critic(chainer.Chain):
         h = x
         for i in range(self.n_conv):
             if i == 0 and condition is not None:
-                h = convolution(h, self.c0.W[:, :x.shape[1]], self.c0.b, self.c0.stride,
-                                self.c0.pad) + self._label_response(condition, x.shape)
+                h = self.functions.convolution(
+                    h, self.c0.W[:, :x.shape[1]], self.c0.b, self.c0.stride, self.c0.pad,
+                ) + self._label_response(condition, x.shape)
             else:
                 h = self['c{}'.format(i)](h)
             if i > 0:
                 h = self['bn{}'.format(i)](h)
-            h = leaky_relu(self._noisy(h, noise), 0.2)
+            h = self.functions.leaky_relu(self._noisy(h, noise), 0.2)
         n, c, t, height, width = h.shape
         h = F.reshape(F.transpose(h, (0, 2, 1, 3, 4)), (n * t, c, height, width))
         h = self['c{}'.format(self.n_conv)](h)

@@ -10,7 +10,7 @@ import chainer.functions as F
 import chainer.links as L
 import numpy
 
-from functions.leaky_relu import relu
+from functions import choice
 from runtime.errors import UsageError
 from models import links
 from models.common import check_condition, initializer
@@ -35,27 +35,31 @@ class DeconvStack(chainer.Chain):
     ``n_up`` deconvolutions (kernel 4, stride 2, pad 1, no bias) + BN + ReLU
     that halve the channels and double every axis; ``len(bottom)``-D (3 for a
     video, 2 for an image). The output has ``out_channels = ch / 2^n_up``
-    channels; each generator puts its own output layers on top."""
+    channels; each generator puts its own output layers on top. ``functions``: the
+    deconvolution, BN and ReLU to compute with (functions/choice.py)."""
 
-    def __init__(self, z_dim, bottom, ch, n_up, init):
+    def __init__(self, z_dim, bottom, ch, n_up, init, functions=choice.FAST):
         super().__init__()
         if ch >> n_up < 1:
             raise UsageError('generator width ch={} is too small: it is halved {} times, so it '
                              'must be at least {}'.format(ch, n_up, 1 << n_up))
         self.ch, self.bottom, self.n_up = ch, tuple(bottom), n_up
-        self.out_channels = ch >> n_up
+        self.out_channels, self.functions = ch >> n_up, functions
         units = ch * int(numpy.prod(bottom))
         w = initializer(init)
         with self.init_scope():
             self.l0 = L.Linear(z_dim, units, initialW=w, nobias=True)
-            self.bn0 = links.BatchNormalization(units)
+            self.bn0 = links.BatchNormalization(units, functions=functions)
             for i in range(1, n_up + 1):
                 setattr(self, 'dc{}'.format(i), links.DeconvolutionND(
-                    len(bottom), ch >> (i - 1), ch >> i, 4, 2, 1, initialW=w, nobias=True))
-                setattr(self, 'bn{}'.format(i), links.BatchNormalization(ch >> i))
+                    len(bottom), ch >> (i - 1), ch >> i, 4, 2, 1, initialW=w, nobias=True,
+                    functions=functions))
+                setattr(self, 'bn{}'.format(i),
+                        links.BatchNormalization(ch >> i, functions=functions))
 
     def forward(self, z):
         """(N, z_dim) -> (N, out_channels, *(2^n_up * bottom))."""
+        relu = self.functions.relu
         h = relu(self.bn0(self.l0(z)))
         h = F.reshape(h, (h.shape[0], self.ch) + self.bottom)
         for i in range(1, self.n_up + 1):
@@ -97,13 +101,15 @@ class Generator3D(UnconditionalGenerator):
     Paper (ch=512): 512x1x4x4 -> 256x2x8x8 -> 128x4x16x16 -> 64x8x32x32 -> Cx16x64x64.
     """
 
-    def __init__(self, z_dim, channels, frames, size, ch=512, init='default'):
+    def __init__(self, z_dim, channels, frames, size, ch=512, init='default',
+                 functions=choice.FAST):
         super().__init__(z_dim)
         n, bottom_frames = upsamplings(frames, size, 'the 3D model')
         with self.init_scope():
-            self.body = DeconvStack(z_dim, (bottom_frames, BOTTOM, BOTTOM), ch, n - 1, init)
+            self.body = DeconvStack(z_dim, (bottom_frames, BOTTOM, BOTTOM), ch, n - 1, init,
+                                    functions)
             self.out = links.DeconvolutionND(3, self.body.out_channels, channels, 4, 2, 1,
-                                             initialW=initializer(init))
+                                             initialW=initializer(init), functions=functions)
 
     def generate(self, z):
         return F.tanh(self.out(self.body(z)))

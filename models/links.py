@@ -1,24 +1,33 @@
-"""Chainer's convolution and batch-normalisation links running our faster
-functions (functions/convolution.py, functions/batch_normalization.py).
+"""Chainer's convolution and batch-normalisation links computing with the
+model's chosen functions (functions/choice.py: ours by default, or
+Chainer's own).
 
 Same parameters, names and shapes as ``chainer.links`` (so npz files load
-unchanged); only the forward computation is replaced.
+unchanged); only the forward computation is replaced. Each takes
+``functions`` (a ``functions.choice.Functions``) besides Chainer's arguments.
 """
 import chainer
 import chainer.links as L
 
-from functions.batch_normalization import batch_normalization
-from functions.convolution import convolution, deconvolution
+from functions import choice
 
 
-class _Convolution:
+class _Chosen:
+    """Keeps the ``functions`` keyword for ``forward``; the rest go to Chainer's link."""
+
+    def __init__(self, *args, functions=choice.FAST, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.functions = functions
+
+
+class _Convolution(_Chosen):
     def forward(self, x):
-        return convolution(x, self.W, self.b, self.stride, self.pad)
+        return self.functions.convolution(x, self.W, self.b, self.stride, self.pad)
 
 
-class _Deconvolution:
+class _Deconvolution(_Chosen):
     def forward(self, x):
-        return deconvolution(x, self.W, self.b, self.stride, self.pad)
+        return self.functions.deconvolution(x, self.W, self.b, self.stride, self.pad)
 
 
 class ConvolutionND(_Convolution, L.ConvolutionND):
@@ -37,10 +46,10 @@ class Deconvolution2D(_Deconvolution, L.Deconvolution2D):
     pass
 
 
-class BatchNormalization(L.BatchNormalization):
-    """Training mode runs ``functions.batch_normalization`` (channel axis 1,
+class BatchNormalization(_Chosen, L.BatchNormalization):
+    """Training mode runs the chosen ``batch_normalization`` (channel axis 1,
     the default axes, with gamma); test mode, fine-tuning and other set-ups
-    are Chainer's own."""
+    are Chainer's own link."""
 
     def forward(self, x, **kwargs):
         if (not chainer.config.train or kwargs or self.axis is not None
@@ -48,4 +57,5 @@ class BatchNormalization(L.BatchNormalization):
             return super().forward(x, **kwargs)
         running = (None, None) if chainer.config.in_recomputing else (
             self.avg_mean, self.avg_var)
-        return batch_normalization(x, self.gamma, self.beta, self.eps, *running, self.decay)
+        return self.functions.batch_normalization(x, self.gamma, self.beta, self.eps, *running,
+                                                  self.decay)

@@ -3,6 +3,7 @@ Videos with Scene Dynamics", NIPS 2016, §3.1 and Fig. 1), the "Video GAN"
 baseline of paper Table 4."""
 import chainer.functions as F
 
+from functions import choice
 from models import links
 from models.common import initializer
 from models.generator_3d import BOTTOM, DeconvStack, UnconditionalGenerator, upsamplings
@@ -23,21 +24,27 @@ class VideoGANGenerator(UnconditionalGenerator):
     -> 128x16x16 -> 64x32x32 -> Cx64x64. Every layer is Vondrick et al.'s;
     their videos have 32 frames, which is ``frames=32`` here (a 2x4x4 bottom).
     Their L1 penalty on the mask is not used (the TGAN paper does not mention
-    it); ``streams`` gives f, m and b for inspection.
+    it); ``streams`` gives f, m and b for inspection. ``functions``: the
+    deconvolution, BN and ReLU to compute with (functions/choice.py).
     """
 
-    def __init__(self, z_dim, channels, frames, size, ch=512, init='default'):
+    def __init__(self, z_dim, channels, frames, size, ch=512, init='default',
+                 functions=choice.FAST):
         super().__init__(z_dim)
         n, bottom_frames = upsamplings(frames, size, 'the Video GAN generator')
         w = initializer(init)
         with self.init_scope():
             self.foreground_stream = DeconvStack(
-                z_dim, (bottom_frames, BOTTOM, BOTTOM), ch, n - 1, init)
+                z_dim, (bottom_frames, BOTTOM, BOTTOM), ch, n - 1, init, functions)
             width = self.foreground_stream.out_channels
-            self.foreground = links.DeconvolutionND(3, width, channels, 4, 2, 1, initialW=w)
-            self.mask = links.DeconvolutionND(3, width, 1, 4, 2, 1, initialW=w)
-            self.background_stream = DeconvStack(z_dim, (BOTTOM, BOTTOM), ch, n - 1, init)
-            self.background = links.Deconvolution2D(width, channels, 4, 2, 1, initialW=w)
+            self.foreground = links.DeconvolutionND(3, width, channels, 4, 2, 1, initialW=w,
+                                                    functions=functions)
+            self.mask = links.DeconvolutionND(3, width, 1, 4, 2, 1, initialW=w,
+                                              functions=functions)
+            self.background_stream = DeconvStack(z_dim, (BOTTOM, BOTTOM), ch, n - 1, init,
+                                                 functions)
+            self.background = links.Deconvolution2D(width, channels, 4, 2, 1, initialW=w,
+                                                    functions=functions)
 
     def streams(self, z):
         """(N, z_dim) -> foreground f (N, C, T, H, W), mask m (N, 1, T, H, W)

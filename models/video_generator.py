@@ -3,6 +3,7 @@ import chainer
 import chainer.functions as F
 import numpy
 
+from functions import choice
 from models.common import check_condition
 from models.frame_interpolation import interpolate_in_time
 from models.image_generator import ImageGenerator
@@ -31,11 +32,14 @@ class VideoGenerator(chainer.Chain):
 
     @classmethod
     def from_config(cls, z0_dim, z1_dim, frames, size, channels,
-                    temporal=None, image=None, n_classes=0):
-        """Build G0 and G1 with matching latent sizes from config sections."""
+                    temporal=None, image=None, n_classes=0, functions=choice.FAST):
+        """Build G0 and G1 with matching latent sizes from config sections,
+        both computing with ``functions`` (functions/choice.py)."""
         return cls(
-            TemporalGenerator(z0_dim, z1_dim, frames, n_classes=n_classes, **(temporal or {})),
-            ImageGenerator(z0_dim, z1_dim, channels, size, n_classes=n_classes, **(image or {})))
+            TemporalGenerator(z0_dim, z1_dim, frames, n_classes=n_classes, functions=functions,
+                              **(temporal or {})),
+            ImageGenerator(z0_dim, z1_dim, channels, size, n_classes=n_classes,
+                           functions=functions, **(image or {})))
 
     def parts(self):
         """The links saved as separate files (``<name>_iter_N.npz``)."""

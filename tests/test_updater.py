@@ -6,6 +6,7 @@ import numpy
 import updaters  # noqa: F401  (compat before chainer)
 import chainer
 from datasets import converter, to_float
+from functions import choice
 from models import Critic, VideoGenerator
 from runtime.errors import UsageError
 from updaters import (GANUpdater, NoConstraint, SingularValueClipping, WGANUpdater,
@@ -13,10 +14,11 @@ from updaters import (GANUpdater, NoConstraint, SingularValueClipping, WGANUpdat
 
 
 def tiny_setup(updater_class, constraint, noise_sigma=0.0, seed=0, device='@numpy', data=None,
-               spec=None):
+               spec=None, functions=choice.FAST):
     numpy.random.seed(seed)
-    gen = VideoGenerator.from_config(8, 8, 16, 16, 1, {'ch': 16}, {'ch': 16})
-    critic = Critic(1, 16, 16, ch=4, noise_sigma=noise_sigma)
+    gen = VideoGenerator.from_config(8, 8, 16, 16, 1, {'ch': 16}, {'ch': 16},
+                                     functions=functions)
+    critic = Critic(1, 16, 16, ch=4, noise_sigma=noise_sigma, functions=functions)
     gen.to_device(device)
     critic.to_device(device)
     if data is None:
