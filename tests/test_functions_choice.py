@@ -112,30 +112,35 @@ def training_step(functions, device='@numpy'):
     return initial, {'gen': params(gen), 'critic': params(critic)}, observation
 
 
-def assert_same_step(test, fast, chainer_step, to_numpy=numpy.asarray):
-    """Two ``training_step`` results agree to float32 tolerance."""
+def assert_same_step(test, fast, chainer_step, share, loss_delta=1e-4, to_numpy=numpy.asarray):
+    """Two ``training_step`` results from the same weights agree: each weight
+    array's difference is at most ``share`` of the step's change of it (a
+    wrong computation differs by the whole change), the losses to
+    ``loss_delta`` (relative where they exceed 1)."""
     (initial, ours, obs_ours), (initial_theirs, theirs, obs_theirs) = fast, chainer_step
     for key in ('loss_gen', 'loss_dis'):
         test.assertAlmostEqual(obs_ours[key], obs_theirs[key],
-                               delta=1e-4 * max(1, abs(obs_ours[key])))
-    still = []
+                               delta=loss_delta * max(1, abs(obs_ours[key])))
+    moved = 0
     for net in ours:
         for name, w in ours[net].items():
-            numpy.testing.assert_array_equal(to_numpy(initial[net][name]),
-                                             to_numpy(initial_theirs[net][name]))
-            w, w_theirs, w0 = (to_numpy(a) for a in (w, theirs[net][name], initial[net][name]))
-            numpy.testing.assert_allclose(w_theirs, w, rtol=1e-4, atol=1e-5, err_msg=name)
-            if numpy.array_equal(w, w0):
-                still.append(name)
-    # the step moved every weight but the critic's unused bn0 and its last
-    # bias (whose gradient, mean real minus mean fake score, is 0 in WGAN)
-    test.assertEqual(len(still), 2, still)
+            w, w_theirs, w0, w0_theirs = (to_numpy(a) for a in (
+                w, theirs[net][name], initial[net][name], initial_theirs[net][name]))
+            numpy.testing.assert_array_equal(w0, w0_theirs)
+            change = numpy.linalg.norm(w - w0)
+            error = numpy.linalg.norm(w_theirs - w)
+            test.assertLessEqual(error, share * change + 1e-6, (net, name, error, change))
+            moved += change > 1e-4
+    # every weight but the biases before a BN (which cancels them), the
+    # critic's unused bn0 and its last bias (WGAN: mean real - mean fake)
+    test.assertGreaterEqual(moved, 30)
 
 
 class TestTrainingStep(unittest.TestCase):
 
     def test_one_step_gives_the_same_weights(self):
-        assert_same_step(self, training_step(choice.FAST), training_step(choice.CHAINER))
+        assert_same_step(self, training_step(choice.FAST), training_step(choice.CHAINER),
+                         share=1e-3)
 
 
 class TestTrainScript(TrainTestCase):

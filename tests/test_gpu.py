@@ -18,11 +18,13 @@ import configs
 import models
 from datasets import to_float
 
+from functions import choice
 from functions.batch_normalization import batch_normalization
 from functions.convolution import convolution, deconvolution
 from updaters import SingularValueClipping, WGANUpdater
 from updaters.svc import clip_singular_values, singular_value_clipping
 
+from test_functions_choice import assert_same_step, training_step
 from test_train import ROOT, model_arrays, tiny_config
 from test_updater import params, run, tiny_setup
 
@@ -120,6 +122,17 @@ class TestGPU(unittest.TestCase):
                 change = numpy.linalg.norm(w_cpu - initial[net][name])
                 error = numpy.linalg.norm(cupy.asnumpy(gpu[net][name]) - w_cpu)
                 self.assertLessEqual(error, 0.1 * change + 1e-6, (net, name, error, change))
+
+    def test_functions_choice_gives_the_same_step(self):
+        """On the GPU too, one training step with Chainer's functions (cuDNN
+        where CuPy has it) gives the weights of one with ours. Some cuDNN
+        algorithms round to TF32 on recent GPUs: the difference may be up
+        to 5% of each weight's change, where a wrong computation differs by
+        the whole change."""
+        fast, theirs = (training_step(functions, '@cupy:0')
+                        for functions in (choice.FAST, choice.CHAINER))
+        self.assertIsInstance(fast[1]['critic']['/c0/W'], cupy.ndarray)
+        assert_same_step(self, fast, theirs, share=0.05, loss_delta=1e-3, to_numpy=cupy.asnumpy)
 
     def test_uint8_clips_scale_on_the_gpu_as_on_the_cpu(self):
         clips = numpy.random.RandomState(0).randint(0, 256, (4, 3, 16, 8, 8)).astype(numpy.uint8)
