@@ -11,7 +11,7 @@ import chainer
 
 import configs
 import models
-from evaluation import sampling
+from evaluation import snapshots
 from functions import algorithms, batch_normalization, choice, leaky_relu
 from models import links
 from runtime.errors import UsageError
@@ -152,7 +152,7 @@ class TestTrainScript(TrainTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(configs.load(os.path.join(out, 'config.yaml'))['functions'], 'chainer')
         # generate.py and evaluate.py load the run's generator with its functions
-        generator, config, _, iteration = sampling.load_generator(out, None)
+        generator, config, _, iteration = snapshots.load_generator(out, None)
         self.assertEqual(iteration, 2)
         self.assertEqual({link.functions for link in generator.links()
                           if hasattr(link, 'functions')}, {choice.CHAINER})
