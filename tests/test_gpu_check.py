@@ -48,7 +48,7 @@ class TestCPURun(unittest.TestCase):
             'train.py --resume': ('2', 'PASS', 'continued at iteration 4 to 6'),
             'evaluate.py, random C3D': ('2', 'PASS', 'of 2 videos on @numpy, JSON record'),
             'generate.py': ('2', 'PASS', '4 videos of 16 frames'),
-            'one step, 2 BLAS threads against 1 BLAS thread': ('3', 'PASS', 'arrays after'),
+            'one step, 2 BLAS threads against 1 BLAS thread': ('3', 'PASS', 'arrays agree'),
             'paired benchmark': ('4', paired, 'ours' if paired == 'PASS' else 'import torch'),
             'SVC share': ('4', paired, 'ours' if paired == 'PASS' else 'needs paired'),
             'UCF-101 loading': ('4', 'PASS', 'clips/s with {} loader processes'.format(
@@ -124,7 +124,9 @@ class TestReporting(unittest.TestCase):
         a = {'initial/W': initial, 'after/W': initial + change, 'loss_gen': 1.0,
              'loss_dis': -2.0}
         near = dict(a, **{'after/W': a['after/W'] + 0.05 * change})
-        self.assertAlmostEqual(gpu_check.compare_steps(a, near), 0.5, places=3)
+        fraction, name = gpu_check.compare_steps(a, near)
+        self.assertAlmostEqual(fraction, 0.5, places=3)
+        self.assertEqual(name, 'W')
         with self.assertRaisesRegex(gpu_check.Failed, 'W: the sides differ'):
             gpu_check.compare_steps(a, dict(a, **{'after/W': a['after/W'] + 0.2 * change}))
         with self.assertRaisesRegex(gpu_check.Failed, 'not start from the same weights'):
@@ -143,6 +145,24 @@ class TestReporting(unittest.TestCase):
                                  folder], cwd=ROOT, capture_output=True, text=True, check=True)
         # chainer and pkg_resources are importable here (the test suite needs both)
         self.assertEqual(listed.stdout.split(), [os.path.join(folder, names[1])])
+
+
+class TestWithoutGPU(unittest.TestCase):
+
+    @unittest.skipIf(subprocess.run([sys.executable, '-c', 'import cupy; assert cupy.cuda.'
+                                     'runtime.getDeviceCount()'], capture_output=True)
+                     .returncode == 0, 'a GPU is here: the GPU check would run in full')
+    def test_gpu_check_says_there_is_no_gpu(self):
+        out = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, out)
+        result = subprocess.run([sys.executable, 'benchmarks/gpu_check.py', '--out', out],
+                                cwd=ROOT, capture_output=True, text=True, timeout=120)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        rows = re.findall(r'^\| 1 \| (.+?) \| (PASS|FAIL|SKIP) \| (.*?) \|', result.stdout, re.M)
+        self.assertEqual([row[:2] for row in rows], [('machine', 'FAIL'),
+                                                     ('the other checks', 'SKIP')])
+        self.assertIn('no usable GPU: CuPy', rows[0][2])
+        self.assertIn('gpu_check on an unknown machine', result.stdout)
 
 
 if __name__ == '__main__':
