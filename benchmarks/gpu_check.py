@@ -15,7 +15,7 @@ results/gpu_check), beside gpu_check.log, the output of every command run.
    generated .avi files in the official layout, ``train.py --dataset ucf101
    --gpu 0`` to a snapshot, ``--resume`` to a later iteration,
    ``evaluate.py`` with a C3D file of random weights in the published layout
-   and ``generate.py``, every output read back and checked;
+   and ``generate.py`` (GIF and H.264 MP4), every output read back and checked;
 3. one training step (updates of both networks, then SVC) from the same
    weights and batch on the CPU and on the GPU: every array after it agrees
    to the tolerance of ``tests/test_gpu.py``;
@@ -60,8 +60,8 @@ QUICK_TESTS = ['test_compat', 'test_fast_convolution', 'test_batch_normalization
                'test_generate']
 # the paper's network at 16x16 with tiny widths (as in tests/test_train.py), batch 4
 TINY = {'size': 16, 'z0_dim': 8, 'z1_dim': 8, 'temporal_generator.ch': 16,
-                'image_generator.ch': 16, 'critic.ch': 4, 'batchsize': 4, 'svc_every': 2,
-                'preview_videos': 4}
+        'image_generator.ch': 16, 'critic.ch': 4, 'batchsize': 4, 'svc_every': 2,
+        'preview_videos': 4}
 MODES = {
     # seconds per step 1-4: on an H100 or H200 the whole run must fit in 7 minutes
     'gpu': {'gpu': 0, 'budgets': (100, 140, 45, 110), 'network': {},
@@ -294,18 +294,22 @@ def step_main_job(step, python, mode, work):
             score, mode['samples'], rec['device']), True
 
     def generate():
-        out = os.path.join(work, 'samples.gif')
-        stdout, _ = step.run([python, 'generate.py', '--result', run, '--n',
-                              str(mode['videos']), '--out', out] + device)
-        m = re.search(r'wrote .*: (\d+) videos of (\d+) frames of \d+x\d+ \(iteration '
-                      r'(\d+)\), (\d+)x(\d+) pixels', stdout)
-        if m is None:
-            raise Failed('generate.py printed no "wrote" line: {}'.format(stdout[-200:]))
-        n, frames, iteration, width, height = map(int, m.groups())
-        expect_value('videos', n, mode['videos'])
-        expect_value('iteration', iteration, last)
-        expect_gif(out, frames, (width, height))
-        return '{} videos of {} frames in a {}x{} GIF'.format(n, frames, width, height), True
+        written = []
+        for ext, expect in (('.gif', expect_gif), ('.mp4', expect_mp4)):
+            out = os.path.join(work, 'samples' + ext)
+            stdout, _ = step.run([python, 'generate.py', '--result', run, '--n',
+                                  str(mode['videos']), '--out', out] + device)
+            m = re.search(r'wrote .*: (\d+) videos of (\d+) frames of \d+x\d+ \(iteration '
+                          r'(\d+)\), (\d+)x(\d+) pixels', stdout)
+            if m is None:
+                raise Failed('generate.py printed no "wrote" line: {}'.format(stdout[-200:]))
+            n, frames, iteration, width, height = map(int, m.groups())
+            expect_value('videos', n, mode['videos'])
+            expect_value('iteration', iteration, last)
+            expect(out, frames, (width, height))
+            written.append(ext[1:].upper())
+        return '{} videos of {} frames in a {}x{} {}'.format(
+            n, frames, width, height, ' and '.join(written)), True
 
     step.check('prepare_ucf101', prepare)
     step.check('train.py', train, needs=['prepare_ucf101'])
@@ -342,6 +346,19 @@ def expect_gif(path, frames, size=None):
             raise Failed('{}: a {} of {} pixels and {} frames, expected a GIF of {} pixels '
                          'and up to {} frames'.format(path, gif.format, gif.size, gif.n_frames,
                                                       size, frames))
+
+
+def expect_mp4(path, frames, size):
+    """``path`` is an H.264 MP4 of ``frames`` frames of ``size`` pixels, decoded back."""
+    import av
+    expect_file(path)
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        found = (stream.codec_context.name, sum(1 for _ in container.decode(stream)),
+                 (stream.codec_context.width, stream.codec_context.height))
+    if found != ('h264', frames, size):
+        raise Failed('{}: (codec, frames decoded, size) {}, expected {}'.format(
+            path, found, ('h264', frames, size)))
 
 
 def expect_strips(path, videos, frames):
@@ -467,7 +484,9 @@ def step_speed(step, python, reference_python, mode, store, memory):
         probe = 'import torch; assert {} or torch.cuda.is_available()'.format(not gpu)
         if subprocess.run([reference_python, '-c', probe], capture_output=True).returncode:
             raise Skipped('{} cannot import torch{}, which the PyTorch reference '
-                          'needs'.format(reference_python, ' with CUDA' if gpu else ''))
+                          'needs'.format(os.path.relpath(reference_python, ROOT)
+                                         if reference_python.startswith(ROOT + os.sep)
+                                         else reference_python, ' with CUDA' if gpu else ''))
         stdout, _ = step.run([python, os.path.join(HERE, 'bench_paired.py'),
                               '--reference-python', reference_python,
                               '--gpu', str(mode['gpu'])] + mode['paired'])
@@ -569,20 +588,21 @@ def describe(args):
     """Versions, cores and GPU, as one JSON line."""
     info = {'python': platform.python_version(), 'cores': os.cpu_count()}
     project()
-    for name in ('numpy', 'chainer', 'cupy', 'torch', 'cv2'):
+    for name in ('numpy', 'chainer', 'cupy', 'torch', 'cv2', 'av'):
         try:
             info[name] = __import__(name).__version__
         except Exception as e:  # missing or broken: said in the row
             info[name] = 'not importable ({})'.format(type(e).__name__)
-    try:
-        import cupy
-        props = cupy.cuda.runtime.getDeviceProperties(0)
-        info['gpu'] = props['name'].decode()
-        info['gpu memory'] = '{:.0f} GiB'.format(props['totalGlobalMem'] / 2 ** 30)
-        info['cuda'] = cupy.cuda.runtime.runtimeGetVersion()
-    except Exception as e:
-        info['gpu'] = None
-        info['cupy'] += ', no GPU ({}: {})'.format(type(e).__name__, str(e)[:100])
+    info['gpu'] = None
+    if 'not importable' not in info['cupy']:
+        try:
+            import cupy
+            props = cupy.cuda.runtime.getDeviceProperties(0)
+            info['gpu'] = props['name'].decode()
+            info['gpu memory'] = '{:.0f} GiB'.format(props['totalGlobalMem'] / 2 ** 30)
+            info['cuda'] = cupy.cuda.runtime.runtimeGetVersion()
+        except Exception as e:  # no driver or no device
+            info['cupy'] += ', no GPU ({}: {})'.format(type(e).__name__, str(e)[:100])
     print(json.dumps(info))
 
 

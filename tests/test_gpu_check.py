@@ -47,7 +47,7 @@ class TestCPURun(unittest.TestCase):
             'train.py': ('2', 'PASS', '4 iterations'),
             'train.py --resume': ('2', 'PASS', 'continued at iteration 4 to 6'),
             'evaluate.py, random C3D': ('2', 'PASS', 'of 2 videos on @numpy, JSON record'),
-            'generate.py': ('2', 'PASS', '4 videos of 16 frames'),
+            'generate.py': ('2', 'PASS', '4 videos of 16 frames in a 32x32 GIF and MP4'),
             'one step, 2 BLAS threads against 1 BLAS thread': ('3', 'PASS', 'arrays agree'),
             'paired benchmark': ('4', paired, 'ours' if paired == 'PASS' else 'import torch'),
             'SVC share': ('4', paired, 'ours' if paired == 'PASS' else 'needs paired'),
