@@ -207,8 +207,8 @@ def step_tests(step, python, gpu):
 # ---------------------------------------------------------------- step 2
 
 def step_main_job(step, python, mode, work):
-    """Prepare, train, resume, evaluate, generate; returns the store (None if
-    it could not be prepared)."""
+    """Prepare, train, resume, evaluate, generate; returns the store and the
+    clips per second that training took from it (each None if not known)."""
     device = ['--gpu', str(mode['gpu'])]
     store, run = os.path.join(work, 'ucf101_64'), os.path.join(work, 'run')
     first, last = mode['iterations']
@@ -254,7 +254,8 @@ def step_main_job(step, python, mode, work):
         return ('{} iterations, {:.3f} s/iteration, loss_dis {:.3g}, snapshots at {}, '
                 'previews of {} videos x {} frames'.format(
                     first, seconds_per_iteration(log), log[-1]['loss_dis'], snapshots,
-                    config['preview_videos'], config['frames']), True)
+                    config['preview_videos'], config['frames']),
+                config['batchsize'] / seconds_per_iteration(log))
 
     def resume():
         before = model_arrays(run, first)
@@ -316,7 +317,7 @@ def step_main_job(step, python, mode, work):
     step.check('train.py --resume', resume, needs=['train.py'])
     step.check('evaluate.py, random C3D', evaluate, needs=['train.py --resume'])
     step.check('generate.py', generate, needs=['train.py --resume'])
-    return step.results.get('prepare_ucf101')
+    return step.results.get('prepare_ucf101'), step.results.get('train.py')
 
 
 def expect_in(text, fragment):
@@ -476,8 +477,8 @@ def compare_steps(a, b):
 
 # ---------------------------------------------------------------- step 4
 
-def step_speed(step, python, reference_python, mode, store, memory):
-    """The paired benchmark, SVC share, GPU memory, UCF-101 loading rate."""
+def step_speed(step, python, reference_python, mode, store, consumed, memory):
+    """UCF-101 loading rate, the paired benchmark, SVC share, GPU memory."""
     gpu = mode['gpu'] >= 0
 
     def paired():
@@ -518,16 +519,15 @@ def step_speed(step, python, reference_python, mode, store, memory):
         rates = json.loads(stdout.splitlines()[-1])
         text = '{:.0f} clips/s with {} loader processes, {:.0f} with none'.format(
             rates['parallel'], os.cpu_count(), rates['serial'])
-        if step.results.get('paired benchmark'):
-            text += '; our FP32 training at batch 32 uses {:.0f} clips/s'.format(
-                32 / step.results['paired benchmark'][0]['FP32'][0])
+        if consumed:
+            text += "; step 2's train.py took {:.0f} clips/s".format(consumed)
         return text, rates
 
+    step.check('UCF-101 loading', loading)
     step.check('paired benchmark', paired)
     step.check('SVC share', svc_share, needs=['paired benchmark'])
     if gpu:
         step.check('peak GPU memory', gpu_memory)
-    step.check('UCF-101 loading', loading)
 
 
 # ---------------------------------------------------------------- the run
@@ -550,11 +550,12 @@ def check(args):
                 step.report.add(1, 'the other checks', 'SKIP', 'need the machine check', 0)
             else:
                 step_tests(step, python, not args.cpu)
-                store = step_main_job(Step(report, 2, next(budgets)), python, mode, work)
+                store, consumed = step_main_job(Step(report, 2, next(budgets)), python, mode,
+                                                work)
                 memory = step_one_step(Step(report, 3, next(budgets)), python, mode, store,
                                        work)
                 step_speed(Step(report, 4, next(budgets)), python, reference, mode, store,
-                           memory)
+                           consumed, memory)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         table = report.table('gpu_check{} on {}'.format(
