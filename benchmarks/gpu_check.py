@@ -27,7 +27,8 @@ results/gpu_check), beside gpu_check.log, the output of every command run.
 tests, TF32 and GPU memory; step 3 then compares the step on 1 and on 2 BLAS
 threads (``functions/threads.py`` splits the copies by the thread count: the
 result must not change). The speed comparison is SKIP where the reference
-Python cannot import torch. Exit status 1 when a check failed.
+Python (``.venv-torch/bin/python`` where it exists, else this one) cannot
+import torch. Exit status 1 when a check failed.
 
 The other subcommands are the helpers the steps run in their own processes.
 They import Chainer; the orchestrating process does not, so that it reports
@@ -534,7 +535,9 @@ def step_speed(step, python, reference_python, mode, store, consumed, memory):
 
 def check(args):
     mode = MODES['cpu' if args.cpu else 'gpu']
-    python, reference = sys.executable, args.reference_python or sys.executable
+    torch_venv = os.path.join(ROOT, '.venv-torch', 'bin', 'python')  # docs/speed.md
+    python, reference = sys.executable, args.reference_python or (
+        torch_venv if os.path.exists(torch_venv) else sys.executable)
     out = args.out or os.environ.get('OUT') or os.path.join(ROOT, 'results', 'gpu_check')
     os.makedirs(out, exist_ok=True)
     work = tempfile.mkdtemp(prefix='gpu_check_')
@@ -712,7 +715,8 @@ def parse_args(argv):
     p.add_argument('--out', help='folder for gpu_check.md and gpu_check.log (default: $OUT, '
                                     'else results/gpu_check)')
     p.add_argument('--reference-python', help='a Python with PyTorch for the reference '
-                                              '(default: this one)')
+                                              '(default: .venv-torch/bin/python where it '
+                                              'exists, else this one)')
     p.set_defaults(run=check)
     helpers = p.add_subparsers(title='helpers the steps run')
     h = helpers.add_parser('describe')

@@ -28,7 +28,8 @@ class TestCPURun(unittest.TestCase):
     def test_every_step_on_the_cpu(self):
         out = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, out)
-        result = subprocess.run(['bash', 'benchmarks/gpu_check.sh', '--cpu'], cwd=ROOT,
+        result = subprocess.run(['bash', 'benchmarks/gpu_check.sh', '--cpu',
+                                 '--reference-python', sys.executable], cwd=ROOT,
                                 env=dict(os.environ, OUT=out, PYTHON=sys.executable),
                                 capture_output=True, text=True, timeout=900)
         self.assertEqual(result.returncode, 0, result.stdout[-4000:] + result.stderr[-2000:])
