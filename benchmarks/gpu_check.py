@@ -624,9 +624,9 @@ def c3d(args):
     from models.c3d import C3D
     numpy.random.seed(0)
     model = C3D()
-    for name, p in model.namedparams():  # He's scale: the signal survives to fc8
-        if name.endswith('/W'):
-            p.array *= numpy.sqrt(2)
+    for name, p in model.namedparams():  # He's scale: the signal survives to fc8,
+        if name.endswith('/W'):         # whose small weights give soft probabilities
+            p.array *= 0.01 if name == '/fc8/W' else numpy.sqrt(2)
     numpy.savez(args.c3d, **{name.lstrip('/'): p.array for name, p in model.namedparams()})
     numpy.savez(args.mean, mean=numpy.random.RandomState(0).uniform(
         0, 255, MEAN_SHAPE).astype(numpy.float32))
