@@ -292,7 +292,7 @@ def step_main_job(step, python, mode, work):
             raise Failed('{}: Inception Score {} is not within [1, 101]'.format(record, score))
         expect_value('iteration in ' + record, rec['iteration'], last)
         expect_value('a CuPy device in ' + record, 'cupy' in rec['device'], mode['gpu'] >= 0)
-        return 'IS {:.4f} of {} videos on {}, JSON record written'.format(
+        return 'IS {:.6f} of {} videos on {}, JSON record written'.format(
             score, mode['samples'], rec['device']), True
 
     def generate():
@@ -618,7 +618,7 @@ def videos(args):
 
 
 def c3d(args):
-    """A C3D file of random weights in the published layout and a mean clip."""
+    """A C3D file of random weights in the published layout and a flat mean clip."""
     project()
     from evaluation.protocols import MEAN_SHAPE
     from models.c3d import C3D
@@ -628,8 +628,7 @@ def c3d(args):
         if name.endswith('/W'):         # whose small weights give soft probabilities
             p.array *= 0.01 if name == '/fc8/W' else numpy.sqrt(2)
     numpy.savez(args.c3d, **{name.lstrip('/'): p.array for name, p in model.namedparams()})
-    numpy.savez(args.mean, mean=numpy.random.RandomState(0).uniform(
-        0, 255, MEAN_SHAPE).astype(numpy.float32))
+    numpy.savez(args.mean, mean=numpy.full(MEAN_SHAPE, 100, numpy.float32))
 
 
 def one_step(args):
