@@ -620,7 +620,7 @@ def videos(args):
 def c3d(args):
     """A C3D file of random weights in the published layout and a flat mean clip."""
     project()
-    from evaluation.protocols import MEAN_SHAPE
+    from evaluation.metrics.inception_score import MEAN_SHAPE
     from models.c3d import C3D
     numpy.random.seed(0)
     model = C3D()
