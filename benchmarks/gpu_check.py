@@ -19,9 +19,9 @@ results/gpu_check), beside gpu_check.log, the output of every command run.
 3. one training step (updates of both networks, then SVC) from the same
    weights and batch on the CPU and on the GPU: every array after it agrees
    to the tolerance of ``tests/test_gpu.py``;
-4. speed: ``bench_paired.py`` against the PyTorch reference at the paper
-   configuration in FP32 and TF32, the SVC share, peak GPU memory (step 3's
-   memory pool) and the UCF-101 loading rate with all cores.
+4. speed: the UCF-101 loading rate with all cores, ``bench_paired.py``
+   against the PyTorch reference at the paper configuration in FP32 and
+   TF32, the SVC share and peak GPU memory (step 3's memory pool).
 
 ``--cpu`` runs the same steps on the CPU at tiny sizes, leaving out the GPU
 tests, TF32 and GPU memory; step 3 then compares the step on 1 and on 2 BLAS
