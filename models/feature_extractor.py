@@ -23,23 +23,35 @@ class FeatureExtractor(chainer.Chain):
 
     @layer_names.setter
     def layer_names(self, names):
+        self.check_layers(names)
+        self._layer_names = names
+
+    def check_layers(self, names):
+        """``names`` (a name or a list) as a list; one UsageError line for an
+        unknown name or none."""
         wanted = [names] if isinstance(names, str) else list(names)
         unknown = [n for n in wanted if n not in self.available_layers]
         if unknown or not wanted:
             raise UsageError('unknown {} layer(s) {}: choose from {}'.format(
                 type(self).__name__, ', '.join(unknown) or '(none given)',
                 ', '.join(self.available_layers)))
-        self._layer_names = names
+        return wanted
 
-    def run(self, x, steps):
+    def activations(self, x, steps, wanted):
         """Apply ``steps`` ((name, function) pairs, in ``available_layers``
-        order) until the last wanted layer; return the wanted activations."""
-        wanted = [self.layer_names] if isinstance(self.layer_names, str) else self.layer_names
+        order) until the last of the layers ``wanted``; {name: activation}."""
         activations, h = {}, x
         for name, step in steps:
             h = activations[name] = step(h)
             if all(n in activations for n in wanted):
                 break
+        return {n: activations[n] for n in wanted}
+
+    def run(self, x, steps):
+        """The activations of ``layer_names``: one array for a name, a tuple
+        for a list."""
+        wanted = self.check_layers(self.layer_names)
+        activations = self.activations(x, steps, wanted)
         if isinstance(self.layer_names, str):
             return activations[self.layer_names]
         return tuple(activations[n] for n in wanted)
