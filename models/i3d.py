@@ -187,10 +187,12 @@ class I3D(FeatureExtractor):
                 steps.append((name, lambda h, a=args: max_pool_same(h, *a)))
             else:
                 steps.append((name, self[name]))
-        steps.append(('logits', self._logits))
+        steps.append(('logits', self.logits_of))
         return steps
 
-    def _logits(self, h):
+    def logits_of(self, h):
+        """The logits of Mixed_5c's activations ``h``: a 2x7x7 average pool
+        (no padding), the 1x1x1 convolution, the mean over time."""
         h = F.average_pooling_nd(h, AVERAGE_POOL, 1)
         h = self.logits.conv3d(h)
         return F.mean(h[:, :, :, 0, 0], axis=2)

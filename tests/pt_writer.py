@@ -40,9 +40,10 @@ class View:
         self.base, self.offset, self.size, self.stride = base, offset, size, stride
 
 
-def state_dict_pickle(tensors, order='<'):
+def state_dict_pickle(tensors, order='<', parameters=()):
     """(pickle bytes, {storage key: raw bytes}) of an OrderedDict of tensors
-    (numpy arrays or Views)."""
+    (numpy arrays or Views); those named in ``parameters`` are saved as
+    torch.nn.Parameters are (``_rebuild_parameter`` of the tensor)."""
     storages = {}
     body = b''
     for name, value in tensors.items():
@@ -60,17 +61,21 @@ def state_dict_pickle(tensors, order='<'):
                        tuple_(integer(n) for n in value.size),
                        tuple_(integer(n) for n in value.stride),
                        b'\x89', global_('collections', 'OrderedDict') + b')R'])
-        body += text(name) + global_('torch._utils', '_rebuild_tensor_v2') + args + b'R'
+        tensor = global_('torch._utils', '_rebuild_tensor_v2') + args + b'R'
+        if name in parameters:
+            tensor = global_('torch._utils', '_rebuild_parameter') + tuple_(
+                [tensor, b'\x88', global_('collections', 'OrderedDict') + b')R']) + b'R'
+        body += text(name) + tensor
     pickle = (b'\x80\x02' + global_('collections', 'OrderedDict') + b')R'
               + b'(' + body + b'u.')
     return pickle, storages
 
 
 def write_pt(path, tensors, prefix='archive', order='<', pickle=None, storages=None,
-             leave_out=()):
+             leave_out=(), parameters=()):
     """Write ``tensors`` as torch.save does (or the given ``pickle`` bytes
     and ``storages``); members named in ``leave_out`` are not written."""
-    made, made_storages = state_dict_pickle(tensors, order)
+    made, made_storages = state_dict_pickle(tensors, order, parameters)
     pickle = made if pickle is None else pickle
     storages = made_storages if storages is None else storages
     members = {prefix + '/data.pkl': pickle, prefix + '/byteorder':
