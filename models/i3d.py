@@ -52,8 +52,9 @@ LAYERS = (
 AVERAGE_POOL = (2, 7, 7)
 WEIGHTS_HELP = ('download i3d_pretrained_400.pt, the state dict that VideoGPT, TATS and '
                 'DIGAN use (see docs/fvd.md)')
-TORCH_NAMES = {'W': 'weight', 'b': 'bias', 'gamma': 'weight', 'beta': 'bias',
-               'avg_mean': 'running_mean', 'avg_var': 'running_var'}
+# Chainer's names of batch normalisation's arrays -> PyTorch's
+TORCH_BN_NAMES = {'gamma': 'weight', 'beta': 'bias', 'avg_mean': 'running_mean',
+                  'avg_var': 'running_var'}
 
 
 def _triple(v):
@@ -215,9 +216,10 @@ def check_clips(x, logits):
         raise UsageError('I3D\'s logits need clips of at least 9 frames of 193 to 224 pixels '
                          '(the FVD protocols give 16 frames of 224x224); got {} frames of '
                          '{}x{}'.format(*x.shape[2:]))
-    if x.size and float(abs(x).max()) > 1 + 1e-3:
+    reach = max(float(x.max()), -float(x.min())) if x.size else 0
+    if reach > 1 + 1e-3:
         raise UsageError('I3D takes values in [-1, 1]; these reach {:.4g} (scale uint8 frames '
-                         'as x / 127.5 - 1)'.format(float(abs(x).max())))
+                         'as x / 127.5 - 1)'.format(reach))
 
 
 def torch_keys(model):
@@ -231,8 +233,8 @@ def torch_keys(model):
             if link.b is not None:
                 keys[prefix + 'bias'] = (link, 'b')
         elif isinstance(link, L.BatchNormalization):
-            for name in ('gamma', 'beta', 'avg_mean', 'avg_var'):
-                keys[prefix + TORCH_NAMES[name]] = (link, name)
+            for name, torch_name in TORCH_BN_NAMES.items():
+                keys[prefix + torch_name] = (link, name)
     return keys
 
 

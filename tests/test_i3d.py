@@ -84,6 +84,17 @@ def windows(x, ksize, stride):
     return view[:, :, ::stride[0], ::stride[1], ::stride[2]]
 
 
+def _gpu():
+    try:
+        import cupy
+        return cupy if cupy.cuda.runtime.getDeviceCount() > 0 else None
+    except Exception:  # no CuPy, no driver or no device: all mean "no GPU here"
+        return None
+
+
+cupy = _gpu()
+
+
 def inference():
     return chainer.no_backprop_mode()
 
@@ -249,6 +260,21 @@ class TestI3D(unittest.TestCase):
         with self.assertRaisesRegex(UsageError, 'unknown I3D layer.*Logits.*choose from '
                                                 'Conv3d_1a_7x7'):
             self.model(rng.uniform(-1, 1, (1, 3, 9, 193, 193)), layers=['Logits'])
+
+    @unittest.skipIf(cupy is None, 'needs CuPy and a GPU')
+    def test_gpu_gives_the_cpu_numbers(self):
+        x = numpy.random.RandomState(8).uniform(-1, 1, (2, 3, 9, 193, 193))
+        x = x.astype(numpy.float32)
+        layers = ['MaxPool3d_2a_3x3', 'Mixed_4f', 'logits']
+        model, _ = load_i3d(self.path)
+        with inference():
+            cpu = model(x, layers=layers)
+            model.to_gpu()
+            gpu = model(cupy.asarray(x), layers=layers)
+        for name in layers:   # (cuDNN may convolve in TF32: about 3 digits)
+            self.assertIsInstance(gpu[name].array, cupy.ndarray)
+            numpy.testing.assert_allclose(cupy.asnumpy(gpu[name].array), cpu[name].array,
+                                          rtol=1e-2, atol=1e-2 * float(abs(cpu[name].array).max()))
 
 
 class TestI3DFileErrors(unittest.TestCase):
