@@ -4,7 +4,7 @@
 Parses arguments, resolves the config and wires dataset, models, updater and
 extensions together; see README for the presets and the result folder.
 Data-parallel on N processes: ``mpiexec -n N python train.py --communicator
-NAME ...`` (runtime/distributed.py).
+NAME ...`` (docs/multi-gpu.md).
 """
 import argparse
 import os
@@ -30,8 +30,7 @@ import models  # noqa: E402
 import updaters  # noqa: E402
 from runtime import distributed  # noqa: E402
 
-REPORT = ['iteration', 'loss_gen', 'loss_dis', 'critic_real', 'critic_fake',
-          'time_svc', 'elapsed_time']
+REPORT = ['iteration', *updaters.REPORTED, 'time_svc', 'elapsed_time']
 
 
 def parse_args(argv):
@@ -130,17 +129,19 @@ def main(argv=None):
     dataset = workers.shard(full, config['seed'])
 
     numpy.random.seed(config['seed'])  # weight initialisation, alike in every process
-    generator, critic = workers.models(config['multi_node_bn'], models.build_generator(config),
-                                       models.build_critic(config))
+    generator, critic = updaters.multi_node_bn(workers.comm, config['multi_node_bn'],
+                                               models.build_generator(config),
+                                               models.build_critic(config))
     generator.to_device(device)
     critic.to_device(device)
     updater = updaters.make_updater(
         config, make_iterator(dataset, batchsize, seed, config['loader_processes']),
         generator, critic, device, seed=seed, comm=workers.comm, converter=datasets.converter)
 
-    stop = workers.stop_trigger(config['iterations'])
+    stop = extensions.distributed.stop_trigger(config['iterations'], workers.comm)
     trainer = chainer.training.Trainer(updater, stop, out=out)
-    workers.extend(trainer, stop, stop.or_every(config['snapshot_interval']))
+    extensions.distributed.extend(trainer, workers.comm, stop,
+                                  stop.or_every(config['snapshot_interval']))
     trainer.extend(extensions.StopOnNonFinite(stop.or_every(config['snapshot_interval'])))
     for name, decay in updaters.learning_rate_decay(config, updater).items():
         trainer.extend(decay, name=name)
@@ -148,7 +149,7 @@ def main(argv=None):
         preview = add_writers(trainer, generator, critic, config, stop)
 
     if snapshot is not None:
-        workers.check_snapshot(snapshot)
+        extensions.check_processes(snapshot, workers.size)
         extensions.load_snapshot(snapshot, trainer)
     setup = workers.describe(config['batchsize'], config['multi_node_bn'])
     if workers.writer:
@@ -197,10 +198,10 @@ def add_writers(trainer, generator, critic, config, stop):
                    trigger=display)
     trainer.extend(E.ProgressBar(training_length=stop.get_training_length(),
                                  update_interval=max(1, config['display_interval'] // 10)))
-    trainer.extend(extensions.PlotReport(['loss_gen', 'loss_dis'], 'iteration',
+    trainer.extend(extensions.PlotReport([updaters.LOSS_GEN, updaters.LOSS_CRITIC], 'iteration',
                                          trigger=display, file_name='loss.png'))
-    trainer.extend(extensions.PlotReport(['critic_real', 'critic_fake'], 'iteration',
-                                         trigger=display, file_name='critic.png'))
+    trainer.extend(extensions.PlotReport([updaters.CRITIC_REAL, updaters.CRITIC_FAKE],
+                                         'iteration', trigger=display, file_name='critic.png'))
     preview = extensions.Preview(generator, config['preview_videos'], config['seed'], check)
     trainer.extend(preview, trigger=stop.or_every(config['preview_interval']))
     snapshots = extensions.Snapshot(dict(generator.parts(), critic=critic),

@@ -5,8 +5,7 @@ import chainer
 from chainer.training import extensions
 
 from runtime.errors import UsageError
-
-WATCHED = ('loss_gen', 'loss_dis', 'critic_real', 'critic_fake')
+from updaters.wgan import REPORTED
 
 
 class Diverged(UsageError):
@@ -32,7 +31,7 @@ class StopOnNonFinite(extensions.FailOnNonNumber):
 
     def __call__(self, trainer):
         observation = trainer.observation
-        values = {key: float(chainer.as_array(observation[key])) for key in WATCHED
+        values = {key: float(chainer.as_array(observation[key])) for key in REPORTED
                   if key in observation}
         bad = [key for key, value in values.items() if not math.isfinite(value)]
         if bad:

@@ -1,4 +1,8 @@
-"""Trainer snapshots (for --resume) and per-model npz files, written atomically."""
+"""Trainer snapshots (for --resume) and per-model npz files, written atomically.
+
+The one place that knows the snapshot's layout: the file names, the key of
+the updater's iteration, and where a multi-process run keeps each rank's own
+state (written by ``extensions/distributed.py``)."""
 import glob
 import os
 import re
@@ -13,6 +17,12 @@ from runtime.atomic import atomic_path, ensure_free
 
 TRAINER_FILE = 'snapshot_iter_{}.npz'
 MODEL_FILE = '{}_iter_{}.npz'
+ITERATION_KEY = 'updater/iteration'
+# The extension that saves each rank's own state, as extensions/<STREAMS>/rank<r>/...
+STREAMS = 'worker_streams'
+# The updater's entries for the weights, which are the same on every rank
+# (Chainer's StandardUpdater: model:<name>, optimizer:<name>).
+WEIGHTS = ('model:', 'optimizer:')
 
 
 class Snapshot(training.Extension):
@@ -98,7 +108,7 @@ def check_snapshot(path):
     the updater's iteration)."""
     try:
         with numpy.load(path) as f:
-            ok = 'updater/iteration' in f.files
+            ok = ITERATION_KEY in f.files
     except (OSError, ValueError, zipfile.BadZipFile):  # not an npz file
         ok = False
     if not ok:
@@ -115,3 +125,49 @@ def load_snapshot(path, trainer):
         raise UsageError('--resume {}: it does not fit this configuration ({}: {}): resume '
                          'with the config of the run that wrote it'.format(
                              path, type(e).__name__, str(e).splitlines()[0][:200]))
+
+
+def rank_key(rank):
+    """The key under which rank ``rank``'s own state is saved."""
+    return 'rank{}'.format(rank)
+
+
+def check_processes(path, processes):
+    """A one-line error unless the snapshot ``path`` was written by a run of
+    ``processes`` processes: each rank restores its own shard position and
+    random streams, so a snapshot resumes only with the number that wrote it."""
+    prefix = 'extensions/{}/{}'.format(STREAMS, rank_key(''))
+    with numpy.load(path) as f:
+        ranks = {key[len(prefix):].split('/')[0] for key in f.files if key.startswith(prefix)}
+    written = max(1, len(ranks))
+    if written != processes:
+        raise UsageError('{} was written by a run with {} process{}: resume it with {}'.format(
+            path, written, 'es' if written > 1 else '',
+            'mpiexec -n {} ... --communicator NAME'.format(written) if written > 1
+            else 'a single process (no mpiexec, no --communicator)'))
+
+
+class UpdaterStreams:
+    """A serializer proxy that passes an updater's own state (iterators,
+    iteration, random streams) and skips its models and optimizers."""
+
+    def __init__(self, serializer):
+        self.serializer = serializer
+
+    def __getitem__(self, key):
+        if key.startswith(WEIGHTS):
+            return _Skip()
+        return self.serializer[key]
+
+    def __call__(self, key, value):
+        return self.serializer(key, value)
+
+
+class _Skip:
+    """A serializer that neither saves nor loads anything."""
+
+    def __getitem__(self, key):
+        return self
+
+    def __call__(self, key, value):
+        return value

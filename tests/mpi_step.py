@@ -3,7 +3,7 @@
 ``python tests/mpi_step.py OUT BN`` (one process) or
 ``mpiexec -n N python tests/mpi_step.py OUT BN naive`` trains a tiny TGAN with SVC
 for ``ITERATIONS`` iterations through the project's own parts (models,
-``updaters.make_updater``, ``distributed.Workers``). Every iteration uses the
+``updaters.make_updater``, ``distributed.Workers``, ``updaters.multi_node_bn``). Every iteration uses the
 same global batch of real clips and of z0 whatever the number of processes:
 rank r takes rows [r*b, (r+1)*b) of it (b = batch / N), so that an N-process
 run can be compared with the single-process one. ``BN`` is ``per-process`` or
@@ -61,8 +61,9 @@ def main(out, bn, communicator=None):
     iterator = chainer.iterators.SerialIterator(
         local_clips(clips, workers.rank, workers.size), workers.batch(BATCH), shuffle=False)
     numpy.random.seed(0)
-    generator, critic = workers.models(config['multi_node_bn'], models.build_generator(config),
-                                       models.build_critic(config))
+    generator, critic = updaters.multi_node_bn(workers.comm, config['multi_node_bn'],
+                                               models.build_generator(config),
+                                               models.build_critic(config))
     updater = updaters.make_updater(config, iterator, generator, critic, '@numpy',
                                     comm=workers.comm)
     updater.rng = RowsOf(0, workers.rank, workers.size)

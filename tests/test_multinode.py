@@ -1,4 +1,4 @@
-"""Data-parallel training (runtime/distributed.py) on 2 CPU processes with the naive communicator.
+"""Data-parallel training (runtime/, updaters/, extensions/distributed.py) on 2 CPU processes.
 
 Runs ``mpiexec -n 2`` (Open MPI or MPICH; ``pip install -r
 requirements-mpi.txt``) on the tiny synthetic configuration of test_train.py.

@@ -5,6 +5,8 @@ from runtime import chainer_compat  # noqa: F401
 from updaters.constraints import (  # noqa: E402,F401
     NoConstraint, SingularValueClipping, WeightClipping, make_constraint)
 from updaters.gan import GANUpdater  # noqa: E402,F401
-from updaters.wgan import WGANUpdater  # noqa: E402,F401
+from updaters.wgan import (  # noqa: E402,F401
+    CRITIC_FAKE, CRITIC_REAL, LOSS_CRITIC, LOSS_GEN, REPORTED, WGANUpdater)
 from updaters.factory import (  # noqa: E402,F401
     learning_rate_decay, make_optimizer, make_updater)
+from updaters.distributed import multi_node_bn  # noqa: E402,F401

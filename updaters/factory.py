@@ -1,9 +1,9 @@
 """Build optimizers and the updater from a resolved config."""
 import chainer
 
-from runtime import distributed
 from runtime.errors import UsageError
 from updaters.constraints import make_constraint
+from updaters.distributed import multi_node_optimizer
 from updaters.gan import GANUpdater
 from updaters.wgan import WGANUpdater
 
@@ -22,7 +22,7 @@ def make_optimizer(spec, model, comm=None):
     else:
         raise UsageError("unknown optimizer {!r}: choose 'rmsprop' or 'adam'".format(name))
     optimizer.setup(model)
-    return optimizer if comm is None else distributed.multi_node_optimizer(optimizer, comm)
+    return optimizer if comm is None else multi_node_optimizer(optimizer, comm)
 
 
 def learning_rate_decay(config, updater):

@@ -2,7 +2,7 @@
 import chainer
 import chainer.functions as F
 
-from updaters.wgan import WGANUpdater
+from updaters.wgan import LOSS_CRITIC, LOSS_GEN, WGANUpdater
 
 
 class GANUpdater(WGANUpdater):
@@ -14,11 +14,11 @@ class GANUpdater(WGANUpdater):
     def loss_gen(self, y_fake):
         """Non-saturating generator loss: -E[log sigmoid(D(G(z)))]."""
         loss = F.sum(F.softplus(-y_fake)) / len(y_fake)
-        chainer.report({'loss_gen': loss})
+        chainer.report({LOSS_GEN: loss})
         return loss
 
     def loss_critic(self, y_fake, y_real):
         """-E[log sigmoid(D(x))] - E[log(1 - sigmoid(D(G(z))))]."""
         loss = (F.sum(F.softplus(-y_real)) + F.sum(F.softplus(y_fake))) / len(y_fake)
-        chainer.report({'loss_dis': loss})
+        chainer.report({LOSS_CRITIC: loss})
         return loss

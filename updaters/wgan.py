@@ -8,6 +8,14 @@ from chainer.iterators import ShuffleOrderSampler
 
 from models.common import one_hot
 
+# What the updaters report every iteration (``chainer.report``): the two losses
+# and the mean critic scores. train.py logs and plots them, the divergence check
+# (extensions/divergence.py) watches them and a multi-process run averages them
+# over the ranks (extensions/distributed.py).
+LOSS_GEN, LOSS_CRITIC = 'loss_gen', 'loss_dis'
+CRITIC_REAL, CRITIC_FAKE = 'critic_real', 'critic_fake'
+REPORTED = (LOSS_GEN, LOSS_CRITIC, CRITIC_REAL, CRITIC_FAKE)
+
 
 class WGANUpdater(chainer.training.updaters.StandardUpdater):
     """One generator update and one critic update per iteration, from one
@@ -20,9 +28,9 @@ class WGANUpdater(chainer.training.updaters.StandardUpdater):
     ``datasets.converter``, which scales the real datasets' uint8 clips). A conditional generator (``n_classes > 0``)
     reads (clip, label) batches; its fakes take the labels of the real batch,
     so they follow the training class prior, and the critic sees the labels.
-    Reports ``loss_gen``, ``loss_dis``, the mean critic scores ``critic_real``
-    and ``critic_fake`` (collapse shows as both going to 0) and
-    ``time_<constraint>`` in seconds per application.
+    Reports ``REPORTED``: ``loss_gen``, ``loss_dis``, the mean critic scores
+    ``critic_real`` and ``critic_fake`` (collapse shows as both going to 0);
+    and ``time_<constraint>`` in seconds per application.
 
     All randomness of a step comes from host RandomStates that are saved in
     the trainer snapshot: ``self.rng`` (z0 and the critic noise seeds), the
@@ -41,13 +49,13 @@ class WGANUpdater(chainer.training.updaters.StandardUpdater):
     def loss_gen(self, y_fake):
         """WGAN generator loss: -E[D(G(z))]."""
         loss = -F.sum(y_fake) / len(y_fake)
-        chainer.report({'loss_gen': loss})
+        chainer.report({LOSS_GEN: loss})
         return loss
 
     def loss_critic(self, y_fake, y_real):
         """WGAN critic loss: E[D(G(z))] - E[D(x)]."""
         loss = (F.sum(y_fake) - F.sum(y_real)) / len(y_fake)
-        chainer.report({'loss_dis': loss})
+        chainer.report({LOSS_CRITIC: loss})
         return loss
 
     def _critic_noise(self, critic):
@@ -72,7 +80,7 @@ class WGANUpdater(chainer.training.updaters.StandardUpdater):
         noise = self._critic_noise(critic)
         y_fake = critic(x_fake, noise, condition)
         y_real = critic(x_real, noise, condition)
-        chainer.report({'critic_real': F.mean(y_real), 'critic_fake': F.mean(y_fake)})
+        chainer.report({CRITIC_REAL: F.mean(y_real), CRITIC_FAKE: F.mean(y_fake)})
 
         _step(gen_optimizer, self.loss_gen(y_fake))
         x_fake.unchain_backward()
