@@ -24,9 +24,9 @@ results/gpu_check), beside gpu_check.log, the output of every command run.
    TF32, the SVC share and peak GPU memory (step 3's memory pool).
 
 ``--cpu`` runs the same steps on the CPU at tiny sizes, leaving out the GPU
-tests, TF32 and GPU memory; step 3 then compares the step on 1 and on 2 BLAS
-threads (``functions/threads.py`` splits the copies by the thread count: the
-result must not change). The speed comparison is SKIP where the reference
+tests, TF32 and GPU memory; step 3 then compares the step with our functions
+and with Chainer's own (``functions: fast | chainer``, functions/choice.py),
+to the same tolerance. The speed comparison is SKIP where the reference
 Python (``.venv-torch/bin/python`` where it exists, else this one) cannot
 import torch. Exit status 1 when a check failed.
 
@@ -424,20 +424,21 @@ def read_npz(path):
 def step_one_step(step, python, mode, store, work):
     """One training step on two sides from the same weights and batch;
     returns the GPU side's memory pool in bytes (None on the CPU)."""
-    if mode['gpu'] >= 0:
+    if mode['gpu'] >= 0:  # (label, device, config overrides)
         sides = [('CPU', '@numpy', {}), ('GPU', '@cupy:{}'.format(mode['gpu']), {})]
     else:
-        sides = [('1 BLAS thread', '@numpy', threads_env(1)),
-                 ('2 BLAS threads', '@numpy', threads_env(2))]
+        sides = [("Chainer's functions", '@numpy', {'functions': 'chainer'}),
+                 ('ours', '@numpy', {'functions': 'fast'})]
 
     def compare():
         if store is None:
             raise Skipped("needs step 2's UCF-101 store")
         results = []
-        for label, device, env in sides:
+        for label, device, overrides in sides:
             path = os.path.join(work, 'step_{}.npz'.format(len(results)))
             step.run([python, __file__, 'one-step', '--device', device, '--data', store,
-                      '--network', json.dumps(mode['network']), '--out', path], env)
+                      '--config', json.dumps(dict(mode['network'], **overrides)),
+                      '--out', path])
             results.append(read_npz(path))
         worst, name = compare_steps(*results)
         return ('{} arrays agree after the step; the closest to its limit ({} x change + '
@@ -447,10 +448,6 @@ def step_one_step(step, python, mode, store, work):
 
     memory = step.check('one step, {} against {}'.format(sides[1][0], sides[0][0]), compare)
     return int(memory) if memory else None
-
-
-def threads_env(n):
-    return {name: str(n) for name in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS')}
 
 
 def compare_steps(a, b):
@@ -632,16 +629,17 @@ def c3d(args):
 
 
 def one_step(args):
-    """One update of both networks and SVC at ``--network`` (the paper's
-    configuration where empty) on ``--device``; saves the arrays before and
-    after, the losses and the GPU memory pool's size."""
+    """One update of both networks and SVC with the ``--config`` overrides
+    of ucf101_svc (the paper's configuration where empty) on ``--device``;
+    saves the arrays before and after, the losses and the GPU memory pool's
+    size."""
     project()
     import chainer
     import configs
     import datasets
     import models
     import updaters
-    config = configs.load('ucf101_svc', dict(json.loads(args.network), svc_every=1))
+    config = configs.load('ucf101_svc', dict(json.loads(args.config), svc_every=1))
     dataset = datasets.make_dataset('ucf101', args.data, config['frames'], config['size'],
                                     config['channels'])
     batch = [dataset[i % len(dataset)] for i in range(config['batchsize'])]
@@ -732,7 +730,7 @@ def parse_args(argv):
     h = helpers.add_parser('one-step')
     h.add_argument('--device', required=True)
     h.add_argument('--data', required=True)
-    h.add_argument('--network', default='{}', help='config overrides as JSON')
+    h.add_argument('--config', default='{}', help='config overrides as JSON')
     h.add_argument('--out', required=True)
     h.set_defaults(run=one_step)
     h = helpers.add_parser('loading')
