@@ -8,8 +8,10 @@ import numpy
 
 from datasets._draws import Draws
 from runtime.errors import UsageError
+from runtime.npz import NpzError, read_arrays
 
 DIGIT = 28  # MNIST digits are 28 x 28
+MAX_DIGITS = 300000  # MNIST has 70,000 digits, EMNIST 280,000: a file claiming more is not one
 
 
 class MovingMNIST(chainer.dataset.DatasetMixin):
@@ -23,7 +25,7 @@ class MovingMNIST(chainer.dataset.DatasetMixin):
 
     def __init__(self, path, frames=16, seed=0):
         try:
-            data = numpy.load(path, mmap_mode='r')
+            data = numpy.load(path, mmap_mode='r', allow_pickle=False)
         except (OSError, ValueError) as e:
             raise UsageError('{}: not a .npy file ({}): download mnist_test_seq.npy again or '
                              'generate it with `python -m datasets.make_moving_mnist`'.format(
@@ -64,27 +66,39 @@ def read_digits(path, subset='train'):
         path = found[0]
     if path.endswith('.npz'):
         try:
-            with numpy.load(path) as f:
-                key = 'x_' + subset
-                if key not in f:
-                    raise UsageError('{}: no array {} (has {})'.format(
-                        path, key, ', '.join(f.files)))
-                digits = f[key]
-        except (OSError, ValueError) as e:
-            raise UsageError('{}: not a readable npz file ({})'.format(path, type(e).__name__))
+            digits = read_arrays(path, {'x_' + subset: ((None, DIGIT, DIGIT), numpy.uint8)},
+                                 max_bytes=MAX_DIGITS * DIGIT * DIGIT)['x_' + subset]
+        except NpzError as e:
+            raise UsageError('{}: expected uint8 (n, 28, 28) digits'.format(e))
     else:
-        with (gzip.open if path.endswith('.gz') else open)(path, 'rb') as f:
-            data = f.read()
-        header = numpy.frombuffer(data[:16].ljust(16, b'\0'), '>u4')
-        magic, n, rows, cols = (int(v) for v in header)
-        if magic != 0x803 or len(data) != 16 + n * rows * cols:
-            raise UsageError('{}: not an IDX file of uint8 images (magic 0x803 and n x rows x '
-                             'cols bytes after the header)'.format(path))
-        digits = numpy.frombuffer(data, numpy.uint8, offset=16).reshape(n, rows, cols)
+        digits = read_idx(path)
     if digits.dtype != numpy.uint8 or digits.shape[1:] != (DIGIT, DIGIT):
         raise UsageError('{}: expected uint8 (n, 28, 28) digits, got {} {}'.format(
             path, digits.dtype, digits.shape))
     return digits
+
+
+def read_idx(path):
+    """uint8 (n, 28, 28) images from an IDX file (``.gz`` or not): its header
+    is read and checked first, then exactly the bytes it announces."""
+    with (gzip.open if path.endswith('.gz') else open)(path, 'rb') as f:
+        try:
+            header = f.read(16)
+            magic, n, rows, cols = (int(v) for v in numpy.frombuffer(
+                header.ljust(16, b'\0'), '>u4'))
+            size = n * rows * cols
+            if (magic != 0x803 or (rows, cols) != (DIGIT, DIGIT) or n > MAX_DIGITS):
+                size = -1
+            else:
+                data = f.read(size)
+        except (OSError, EOFError, gzip.BadGzipFile) as e:
+            raise UsageError('{}: cannot read it ({}): download it again'.format(
+                path, str(e)[:80] or type(e).__name__))
+        if size < 0 or len(data) != size or f.read(1):
+            raise UsageError('{}: not an IDX file of uint8 images (magic 0x803, at most {} '
+                             'images of 28 x 28, and n x rows x cols bytes after the '
+                             'header)'.format(path, MAX_DIGITS))
+    return numpy.frombuffer(data, numpy.uint8).reshape(n, rows, cols)
 
 
 def bounce(rng, frames, room, speed):

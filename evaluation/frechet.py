@@ -10,6 +10,7 @@ import numpy
 
 from runtime.errors import UsageError
 from runtime.atomic import atomic_path
+from runtime.npz import read_arrays
 
 
 def gaussian(features):
@@ -68,10 +69,11 @@ def _read_cache(path, text):
     """(mu, sigma) from a cache file holding the statistics of ``text``, else
     None with the reason when the file is there but cannot be trusted."""
     try:
-        with open(path, 'rb') as handle, numpy.load(handle, allow_pickle=False) as f:
-            if str(f['key']) != text:
-                return None, None  # another description's statistics: recomputed silently
-            mu, sigma, recorded = f['mu'], f['sigma'], str(f['checksum'])
+        f = read_arrays(path, {'key': ((), 'U'), 'mu': ((None,), 'f'),
+                               'sigma': ((None, None), 'f'), 'checksum': ((), 'U')})
+        if str(f['key']) != text:
+            return None, None  # another description's statistics: recomputed silently
+        mu, sigma, recorded = f['mu'], f['sigma'], str(f['checksum'])
     except Exception as e:  # truncated, not an npz, a member missing
         first = (str(e).splitlines() or [''])[0][:80]
         return None, 'cannot be read ({}: {})'.format(type(e).__name__, first)

@@ -9,6 +9,7 @@ import numpy
 
 from runtime.errors import UsageError
 from runtime.atomic import atomic_path
+from runtime.npz import NpzError, load_npz, read_arrays
 from models.video_classifier import VideoClassifier
 
 TRAIN_HELP = ('train one with `python -m evaluation.train_classifier --config CONFIG '
@@ -31,11 +32,12 @@ def load_classifier(path):
     if not os.path.isfile(path):
         raise UsageError('classifier {} not found: {}'.format(path, TRAIN_HELP))
     try:
-        with numpy.load(path) as f:
-            meta = json.loads(str(f['meta']))
+        meta = json.loads(str(read_arrays(path, {'meta': ((), 'U')})['meta']))
+    except NpzError as e:
+        raise UsageError('{}: {}'.format(e, TRAIN_HELP))
     except Exception as e:
         raise UsageError('{} is not a classifier file of this project ({}): {}'.format(
             path, type(e).__name__, TRAIN_HELP))
     model = VideoClassifier(meta['n_classes'], meta['in_channels'], meta['ch'])
-    chainer.serializers.load_npz(path, model)
+    load_npz(path, model)
     return model, meta

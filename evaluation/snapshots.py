@@ -3,11 +3,10 @@
 and the critic, rebuilt from the run's config."""
 import os
 
-import chainer
-
 import configs
 import models
 from runtime.errors import UsageError
+from runtime.npz import NpzMismatch, load_npz
 
 # the original pfnet-research/tgan's per-model files of G0 and G1
 ORIGINAL_NAMES = ('gen_iter_{}.npz', 'vgen_iter_{}.npz')
@@ -73,13 +72,14 @@ def load_critic(result, iteration, config):
 
 
 def load_weights(path, link):
-    """Load a per-model npz into ``link`` with a one-line error if it does not fit."""
+    """Load a per-model npz into ``link`` (runtime/npz.py) with a one-line
+    error if it does not fit."""
     try:
-        chainer.serializers.load_npz(path, link)
-    except (KeyError, ValueError) as e:
+        load_npz(path, link)
+    except NpzMismatch as e:
         raise UsageError('{} does not fit the network of the config ({}): '
                          'pass the preset it was trained with via --config'.format(
-                             path, str(e).splitlines()[0][:200]))
+                             path, e.detail))
 
 
 def latest_iteration(result, choices):

@@ -7,8 +7,10 @@ import os
 import numpy
 
 from runtime.errors import UsageError
+from runtime.npz import NpzError, NpzFile
 from datasets import ucf101
 
+MAX_NPZ_BYTES = 2 ** 33  # of the videos in one npz (10,000 clips of 16 x 128 x 128 x 3: 7.9 GB)
 ARRAY_HELP = ('give an .npy or .npz file holding one uint8 array (N, T, H, W, 3), or a folder '
               'prepared by `python -m datasets.prepare_ucf101`')
 
@@ -67,13 +69,16 @@ def open_videos(path, subsets=('train',), min_frames=1):
         raise UsageError('{}: no such file: {}'.format(path, ARRAY_HELP))
     try:
         if path.endswith('.npz'):
-            with numpy.load(path, allow_pickle=False) as f:
+            with NpzFile(path) as f:
                 if len(f.files) != 1:
                     raise UsageError('{} holds {} arrays ({}): {}'.format(
                         path, len(f.files), ', '.join(f.files[:5]), ARRAY_HELP))
-                array = f[f.files[0]]
+                array = f.read(f.files[0], max_bytes=MAX_NPZ_BYTES)
         else:
             array = numpy.load(path, mmap_mode='r', allow_pickle=False)
+    except NpzError as e:
+        raise UsageError('{} is not a readable .npy/.npz array ({}): {}'.format(
+            path, e.detail, ARRAY_HELP))
     except UsageError:
         raise
     except Exception as e:

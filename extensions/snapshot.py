@@ -3,10 +3,8 @@
 The one place that knows the snapshot's layout: the file names, the key of
 the updater's iteration, and where a multi-process run keeps each rank's own
 state (written by ``extensions/distributed.py``)."""
-import glob
 import os
 import re
-import zipfile
 
 import chainer
 import numpy
@@ -14,6 +12,7 @@ from chainer import training
 
 from runtime.errors import UsageError
 from runtime.atomic import atomic_path, ensure_free
+from runtime.npz import NpzError, NpzFile, NpzMismatch, load_npz
 
 TRAINER_FILE = 'snapshot_iter_{}.npz'
 MODEL_FILE = '{}_iter_{}.npz'
@@ -28,7 +27,7 @@ WEIGHTS = ('model:', 'optimizer:')
 class Snapshot(training.Extension):
     """Save the whole trainer (models, optimizers, iterators, random streams,
     logs) to ``snapshot_iter_N.npz`` and each model in ``models`` (name ->
-    Link) to ``<name>_iter_N.npz``, loadable with ``chainer.serializers.load_npz``.
+    Link) to ``<name>_iter_N.npz``, loadable with ``runtime.npz.load_npz``.
 
     Runs after every other extension (lowest priority) so that their state
     at iteration N is in the snapshot. Before writing, the folder must have
@@ -66,9 +65,8 @@ class Snapshot(training.Extension):
         oldest_kept = sorted(found)[-self.keep:][0]
         old = [path for iteration, path in found.items() if iteration < oldest_kept]
         for name in self.models:
-            for path in glob.glob(os.path.join(directory, MODEL_FILE.format(name, '*'))):
-                match = re.search(r'_iter_(\d+)\.npz$', path)
-                if match and int(match.group(1)) < oldest_kept:
+            for iteration, path in _numbered(directory, MODEL_FILE.format(name, '{}')).items():
+                if iteration < oldest_kept:
                     old.append(path)
         for path in old:  # the trainer files first: they mark an iteration complete
             os.remove(path)
@@ -89,11 +87,18 @@ def _npz_bound(arrays):
 
 def snapshots(directory):
     """{iteration: path} of the trainer snapshots in ``directory``."""
+    return _numbered(directory, TRAINER_FILE)
+
+
+def _numbered(directory, pattern):
+    """{N: path} of the files in ``directory`` named ``pattern`` with N for
+    {}: the folder's name is used as it is, never as a glob pattern."""
+    name = re.compile(re.escape(pattern).replace(re.escape('{}'), r'(\d+)') + '$')
     found = {}
-    for path in glob.glob(os.path.join(directory, TRAINER_FILE.format('*'))):
-        match = re.search(r'snapshot_iter_(\d+)\.npz$', path)
+    for entry in os.listdir(directory):
+        match = name.match(entry)
         if match:
-            found[int(match.group(1))] = path
+            found[int(match.group(1))] = os.path.join(directory, entry)
     return found
 
 
@@ -107,9 +112,9 @@ def check_snapshot(path):
     """A one-line error unless ``path`` is a trainer snapshot (an npz with
     the updater's iteration)."""
     try:
-        with numpy.load(path) as f:
-            ok = ITERATION_KEY in f.files
-    except (OSError, ValueError, zipfile.BadZipFile):  # not an npz file
+        with NpzFile(path) as npz:
+            ok = ITERATION_KEY in npz
+    except NpzError:  # not an npz file
         ok = False
     if not ok:
         raise UsageError('--resume {}: not a trainer snapshot: give a snapshot_iter_N.npz '
@@ -120,7 +125,10 @@ def load_snapshot(path, trainer):
     """Restore ``trainer`` from the snapshot ``path``; a one-line error where
     it was written for another configuration."""
     try:
-        chainer.serializers.load_npz(path, trainer)
+        load_npz(path, trainer)
+    except NpzMismatch as e:
+        raise UsageError('--resume {}: it does not fit this configuration ({}): resume '
+                         'with the config of the run that wrote it'.format(path, e.detail))
     except (KeyError, ValueError) as e:
         raise UsageError('--resume {}: it does not fit this configuration ({}: {}): resume '
                          'with the config of the run that wrote it'.format(
@@ -137,8 +145,8 @@ def check_processes(path, processes):
     ``processes`` processes: each rank restores its own shard position and
     random streams, so a snapshot resumes only with the number that wrote it."""
     prefix = 'extensions/{}/{}'.format(STREAMS, rank_key(''))
-    with numpy.load(path) as f:
-        ranks = {key[len(prefix):].split('/')[0] for key in f.files if key.startswith(prefix)}
+    with NpzFile(path) as npz:
+        ranks = {key[len(prefix):].split('/')[0] for key in npz.files if key.startswith(prefix)}
     written = max(1, len(ranks))
     if written != processes:
         raise UsageError('{} was written by a run with {} process{}: resume it with {}'.format(

@@ -1,11 +1,10 @@
 """Classifiers that return chosen activations, in the manner of ChainerCV's feature extractors."""
 import os
-import zipfile
 
 import chainer
-import numpy
 
 from runtime.errors import UsageError
+from runtime.npz import Deserializer, NpzError, NpzFile
 
 
 class FeatureExtractor(chainer.Chain):
@@ -58,38 +57,29 @@ class FeatureExtractor(chainer.Chain):
 
 
 def load_checked(path, link, how_to_get):
-    """``load_npz(path, link)`` after checking that the file exists and holds
-    exactly ``link``'s parameters with their shapes; else one UsageError line."""
+    """Load the npz ``path`` into ``link`` after checking (from the headers
+    alone, runtime/npz.py) that it holds exactly ``link``'s parameters with
+    their shapes and number dtypes; else one UsageError line."""
     if not os.path.isfile(path):
         raise UsageError('{} not found: {}'.format(path, how_to_get))
-    expected = {name.lstrip('/'): p.shape for name, p in link.namedparams()}
+    params = {name.lstrip('/'): p for name, p in link.namedparams()}
+    expected = {name: p.shape for name, p in params.items()}
     try:
-        found = npz_shapes(path)
-    except Exception as e:  # not an npz at all
-        raise UsageError('{} is not a readable npz file ({}): {}'.format(
-            path, type(e).__name__, how_to_get))
-    missing = sorted(set(expected) - set(found))
-    if missing:
-        raise UsageError('{} is not the expected weight file: missing keys {} (found {}); '
-                         '{}'.format(path, ', '.join(missing[:6]) + (' ...' if len(missing) > 6
-                                                                   else ''),
-                                     ', '.join(sorted(found)[:6]) or 'none', how_to_get))
-    wrong = ['{} is {} (expected {})'.format(k, found[k], expected[k])
-             for k in sorted(expected) if tuple(found[k]) != tuple(expected[k])]
-    if wrong:
-        raise UsageError('{} is not the expected weight file: {}; {}'.format(
-            path, '; '.join(wrong[:3]), how_to_get))
-    chainer.serializers.load_npz(path, link)
-
-
-def npz_shapes(path):
-    """{key: shape} of the arrays in an npz file, read from the headers only."""
-    shapes = {}
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            with archive.open(name) as f:
-                version = numpy.lib.format.read_magic(f)
-                read = (numpy.lib.format.read_array_header_1_0 if version == (1, 0)
-                        else numpy.lib.format.read_array_header_2_0)
-                shapes[name[:-4] if name.endswith('.npy') else name] = read(f)[0]
-    return shapes
+        with NpzFile(path) as npz:
+            missing = sorted(set(expected) - set(npz.files))
+            if missing:
+                raise UsageError('{} is not the expected weight file: missing keys {} (found '
+                                 '{}); {}'.format(path, ', '.join(missing[:6]) + (
+                                     ' ...' if len(missing) > 6 else ''),
+                                     ', '.join(sorted(npz.files)[:6]) or 'none', how_to_get))
+            found = {key: npz.header(key)[0] for key in expected}
+            wrong = ['{} is {} (expected {})'.format(k, found[k], expected[k])
+                     for k in sorted(expected) if tuple(found[k]) != tuple(expected[k])]
+            if wrong:
+                raise UsageError('{} is not the expected weight file: {}; {}'.format(
+                    path, '; '.join(wrong[:3]), how_to_get))
+            for key in sorted(params):  # dtypes and sizes too, before any array is read
+                npz.check(key, params[key].shape, params[key].dtype)[3].close()
+            Deserializer(npz).load(link)
+    except NpzError as e:
+        raise UsageError('{}: {}'.format(e, how_to_get))

@@ -200,7 +200,7 @@ class TestErrors(EvaluateTestCase):
                          '--result', self.result, '--iteration', '99',
                          '--classifier', self.classifier)
         self.assertUsage(r'temporal_generator_iter_3\.npz does not fit the network of the '
-                         r'config \(could not broadcast',
+                         r'config \(array "[^"]+" is \([\d, ]+\), expected',
                          '--result', self.result, '--config', 'synthetic_svc',
                          '--classifier', self.classifier)
         self.assertUsage("unknown dataset 'ucf'", '--dataset', 'ucf',

@@ -8,6 +8,7 @@ import models  # noqa: F401  (compat before chainer)
 import chainer
 from models import Critic, ImageGenerator, TemporalGenerator, VideoGenerator
 from runtime.errors import UsageError
+from runtime.npz import load_npz
 
 
 def inference():
@@ -156,7 +157,7 @@ class TestOriginalWeights(unittest.TestCase):
         buf = io.BytesIO()
         numpy.savez(buf, **arrays)
         buf.seek(0)
-        chainer.serializers.load_npz(buf, link)
+        load_npz(buf, link)
         for key, value in arrays.items():
             layer, name = key.split('/')
             loaded = getattr(link[layer], name)

@@ -18,6 +18,7 @@ import chainer
 from datasets import make_dataset, prepare_ucf101
 from datasets.ucf101 import UCF101, store_file
 from runtime.errors import UsageError
+from runtime.npz import load_npz
 
 CLASSES = ['ApplyEyeMakeup', 'Archery', 'HandstandPushups']
 # (list path, frames written); None: a corrupt file
@@ -361,7 +362,7 @@ class TestDataset(unittest.TestCase):
         chainer.serializers.save_npz(snapshot, a)
         expected = [a[i] for i in (2, 0, 2)]
         c = UCF101(self.dir, seed=1)
-        chainer.serializers.load_npz(snapshot, c)
+        load_npz(snapshot, c)
         for i, clip in zip((2, 0, 2), expected):
             numpy.testing.assert_array_equal(c[i], clip)
 
@@ -411,7 +412,7 @@ class TestDataset(unittest.TestCase):
                 draws = straight.get_iterator('main').dataset.draws.counts.copy()
             straight.update()
         resumed, resumed_critic = setup()
-        chainer.serializers.load_npz(snapshot, resumed)
+        load_npz(snapshot, resumed)
         self.assertEqual(draws.sum(), 6)  # 2 batches of 3
         numpy.testing.assert_array_equal(resumed.get_iterator('main').dataset.draws.counts,
                                          draws)

@@ -27,6 +27,7 @@ from chainer import backend
 
 import datasets
 from runtime.errors import UsageError
+from runtime.npz import NpzError, read_arrays
 from evaluation.frechet import frechet_distance, gaussian
 from evaluation.offline import load_classifier
 from evaluation.record import sha256
@@ -44,19 +45,9 @@ def load_mean(path):
     if not os.path.isfile(path):
         raise UsageError('{} not found: {}'.format(path, MEAN_HELP))
     try:
-        with numpy.load(path) as f:
-            if 'mean' not in f.files:
-                raise UsageError('{} has no array "mean" (keys: {}): {}'.format(
-                    path, ', '.join(f.files) or 'none', MEAN_HELP))
-            mean = f['mean']
-    except UsageError:
-        raise
-    except Exception as e:
-        raise UsageError('{} is not a readable npz file ({}): {}'.format(
-            path, type(e).__name__, MEAN_HELP))
-    if mean.shape != MEAN_SHAPE:
-        raise UsageError('{}: "mean" is {}, expected {} (C3D\'s BGR mean clip): {}'.format(
-            path, mean.shape, MEAN_SHAPE, MEAN_HELP))
+        mean = read_arrays(path, {'mean': (MEAN_SHAPE, numpy.float32)})['mean']
+    except NpzError as e:
+        raise UsageError('{} (C3D\'s BGR mean clip): {}'.format(e, MEAN_HELP))
     return mean.astype(numpy.float32)
 
 
