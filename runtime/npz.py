@@ -108,7 +108,7 @@ class NpzFile:
         ``key``, its header read within MAX_HEADER bytes; the member file is
         left at the data."""
         if key not in self.members:
-            raise MissingKey(self.name, 'no array "{}" (it has {}{})'.format(
+            raise MissingKey(self.name, 'has no array "{}" (keys: {}{})'.format(
                 key[:100], ', '.join(k[:60] for k in self.files[:6]) or 'none',
                 ' ...' if len(self.files) > 6 else ''))
         info = self.members[key]

@@ -88,7 +88,7 @@ class TestReadArrays(NpzTestCase):
 
     def test_expected_keys_shapes_and_dtypes(self):
         numpy.savez(self.path('a.npz'), w=numpy.ones((2, 3), numpy.float64), n=numpy.arange(3))
-        cases = [({'x': (None, 'f')}, 'no array "x" (it has w, n)'),
+        cases = [({'x': (None, 'f')}, 'has no array "x" (keys: w, n)'),
                  ({'w': ((3, 2), numpy.float32)}, 'array "w" is (2, 3), expected (3, 2)'),
                  ({'w': ((2, None, 1), 'f')}, 'expected (2, N, 1)'),
                  ({'w': (None, numpy.int32)}, 'array "w" is float64, which does not cast to int32'),
