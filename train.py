@@ -98,6 +98,12 @@ def resolve_config(args):
         config['data'] = datasets.default_path(config['dataset'])
     out = args.out or (os.path.dirname(snapshot) if snapshot else os.path.join(
         'results', os.path.splitext(os.path.basename(preset))[0]))
+    latest = extensions.latest_snapshot(out) if os.path.isdir(out) else None
+    if latest is not None and (snapshot is None or not os.path.samefile(
+            os.path.dirname(os.path.abspath(snapshot)), out)):
+        raise UsageError('--out {} holds the snapshots of another run ({}): continue that run '
+                         'with `python train.py --resume {}`, or give a fresh --out'.format(
+                             out, os.path.basename(latest), out))
     return config, out, snapshot
 
 

@@ -6,6 +6,7 @@ resolved configuration is saved as ``config.yaml`` in the result folder.
 """
 import copy
 import os
+import reprlib
 
 import yaml
 
@@ -51,6 +52,27 @@ DEFAULTS = {
     'preview_videos': 16,
 }
 FREE_FORM = {'dataset_args'}      # dictionaries whose keys the consumer checks
+# sizes checked before anything is allocated: far above the paper's (docs/design.md), far
+# below what would exhaust a machine (z0_dim 10^8 asks for hundreds of GiB of weights)
+BOUNDS = {'frames': (1, 1024), 'size': (1, 4096), 'channels': (1, 16), 'z0_dim': (1, 8192),
+          'z1_dim': (1, 8192), 'temporal_generator.ch': (1, 8192),
+          'image_generator.ch': (1, 8192), 'generator_3d.ch': (1, 8192),
+          'video_gan.ch': (1, 8192), 'critic.ch': (1, 8192), 'batchsize': (1, 65536),
+          'preview_videos': (1, 1024), 'n_classes': (0, 100000)}
+SHORT = reprlib.Repr()
+SHORT.maxstring, SHORT.maxother = 60, 60
+
+
+class _NoAliases(yaml.SafeLoader):
+    """YAML without aliases (``*name``): a config needs none, and nested aliases
+    expand exponentially (a few hundred bytes can ask for gigabytes)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, 'aliases (*{}) are not allowed in a config'.format(
+                    self.peek_event().anchor), self.peek_event().start_mark)
+        return super().compose_node(parent, index)
 
 
 def preset_path(name):
@@ -68,7 +90,7 @@ def preset_path(name):
 def _read(path):
     try:
         with open(path) as f:
-            data = yaml.safe_load(f) or {}
+            data = yaml.load(f, _NoAliases) or {}
     except yaml.YAMLError as e:
         raise UsageError('{} is not valid YAML: {}'.format(path, str(e).replace('\n', ' ')))
     if not isinstance(data, dict):
@@ -90,17 +112,28 @@ def _typed(value, default, where, name):
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if type(value) is not kind:
-        raise UsageError('{}: {!r} must be {} {}, got {!r}'.format(
-            where, name, 'an' if kind is int else 'a', kind.__name__, value))
+        raise UsageError('{}: {!r} must be {} {}, got {}'.format(
+            where, name, 'an' if kind is int else 'a', kind.__name__, SHORT.repr(value)))
     return value
+
+
+def _check_bounds(config):
+    """Every size of ``BOUNDS`` within its range, before any array is made."""
+    for key, (low, high) in BOUNDS.items():
+        value = config
+        for part in key.split('.'):
+            value = value[part]
+        if not low <= value <= high:
+            raise UsageError('{} {} is out of range: it must be between {} and {}'.format(
+                key, SHORT.repr(value), low, high))
 
 
 def _merge(base, update, where, prefix=''):
     for key, value in update.items():
         name = prefix + key
         if key not in base:
-            raise UsageError('{}: unknown config key {!r}; valid keys{}: {}'.format(
-                where, name, ' under ' + prefix[:-1] if prefix else '', ', '.join(sorted(base))))
+            raise UsageError('{}: unknown config key {}; valid keys{}: {}'.format(
+                where, SHORT.repr(name), ' under ' + prefix[:-1] if prefix else '', ', '.join(sorted(base))))
         if isinstance(base[key], dict) and key not in FREE_FORM:
             if not isinstance(value, dict):
                 raise UsageError('{}: {!r} must be a mapping'.format(where, name))
@@ -129,6 +162,7 @@ def load(name, overrides=None):
         for parent in reversed(parents):
             update = {parent: update}
         _merge(config, update, 'override ' + key)
+    _check_bounds(config)
     return config
 
 

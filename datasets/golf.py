@@ -67,12 +67,15 @@ class Golf(chainer.dataset.DatasetMixin):
 
     def read(self, i):
         """Strip ``i`` as uint8 RGB (height, width, 3), decoded at the coarsest
-        JPEG scale (1, 1/2, 1/4 or 1/8) that keeps frames ``size`` wide or more."""
+        JPEG scale (1, 1/2, 1/4 or 1/8) that keeps frames ``size`` wide or more.
+        Opened as a JPEG only (Pillow would otherwise guess the format from the
+        content, and an EPS file named .jpg runs Ghostscript), within Pillow's
+        bound on pixels."""
         try:
-            with Image.open(self.strips[i]) as image:
+            with Image.open(self.strips[i], formats=['JPEG']) as image:
                 width, height = image.size
                 image.draft('RGB', (self.size, self.size * (height // width)))
                 return numpy.asarray(image.convert('RGB'))
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, Image.DecompressionBombError) as e:
             raise UsageError('{}: cannot decode this JPEG ({}): replace it or remove it from '
                              'the list'.format(self.strips[i], e))

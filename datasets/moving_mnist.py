@@ -64,6 +64,9 @@ def read_digits(path, subset='train'):
             raise UsageError('{}: no MNIST file, expected one of {}'.format(
                 path, ', '.join(names)))
         path = found[0]
+    if not os.path.isfile(path):  # a FIFO would block the read
+        raise UsageError('{}: not a regular file: give --mnist the MNIST IDX files\' folder or '
+                         'mnist.npz'.format(path))
     if path.endswith('.npz'):
         try:
             digits = read_arrays(path, {'x_' + subset: ((None, DIGIT, DIGIT), numpy.uint8)},

@@ -9,8 +9,13 @@ opencv-python-headless bundles (no system ffmpeg; frames are counted by
 decoding, not from the container's metadata), resizes it to rows x cols
 (64 x 85, the original TGAN's size) by area averaging (``cv2.INTER_AREA``;
 the original used PIL's default filter) and writes the store that
-``datasets.ucf101`` reads. Clips that cannot be opened or decode to fewer
-than ``--min-frames`` frames are skipped with a warning and listed in the index.
+``datasets.ucf101`` reads. Clips that cannot be opened, decode to fewer
+than ``--min-frames`` frames, or exceed the limits of a clip (frames larger
+than ``MAX_SIDE``, more than ``--max-frames`` frames, longer than
+``--max-seconds`` to decode: a crafted file must not exhaust the machine) or
+are not regular files (a FIFO would block) are skipped with a warning and
+listed in the index. A decoding process that dies (killed for memory, a
+decoder crash) ends the run with one line; the rerun goes on.
 
 Resumable: each finished clip is appended to its subset's store file, flushed
 to disk, and only then recorded in ``journal.jsonl``. A rerun after a kill
@@ -19,10 +24,11 @@ yet recorded. ``index.json``, which makes the store usable, is written
 (atomically) only when every clip is done.
 """
 import argparse
+import concurrent.futures
 import json
-import multiprocessing
 import os
 import re
+import stat
 import sys
 import time
 
@@ -34,6 +40,7 @@ from runtime.errors import UsageError, run_command
 from runtime.atomic import OutputError, atomic_path, make_folder, writing
 
 JOURNAL = 'journal.jsonl'
+MAX_SIDE = 4096  # pixels of a frame's side (UCF-101's clips are 320 x 240)
 CLIP_NAME = re.compile(r'v_(?P<cls>.+)_g(?P<group>\d+)_c(?P<clip>\d+)\.avi$', re.IGNORECASE)
 
 
@@ -96,29 +103,57 @@ def find_videos(videos):
     return found
 
 
-def decode(path, rows, cols):
-    """Every frame of a video, resized to (rows, cols), as uint8 RGB (frames, rows, cols, 3)."""
+class TooLarge(Exception):
+    """A clip beyond the limits of one clip (the reason is the message)."""
+
+
+def decode(path, rows, cols, max_frames=20000, max_seconds=600):
+    """Every frame of a video, resized to (rows, cols), as uint8 RGB (frames,
+    rows, cols, 3); TooLarge for frames larger than MAX_SIDE, more than
+    ``max_frames`` frames or more than ``max_seconds`` of decoding."""
     capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
-    frames = []
+    start, out = time.monotonic(), numpy.empty((0, rows, cols, 3), numpy.uint8)
     try:
+        size = (capture.get(cv2.CAP_PROP_FRAME_WIDTH), capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        if max(size) > MAX_SIDE:
+            raise TooLarge('frames of {:.0f} x {:.0f}, more than {} pixels a side'.format(
+                *size, MAX_SIDE))
+        n = 0
         while True:
             ok, frame = capture.read()
             if not ok:
                 break
+            if max(frame.shape[:2]) > MAX_SIDE:
+                raise TooLarge('frames of {} x {}, more than {} pixels a side'.format(
+                    frame.shape[1], frame.shape[0], MAX_SIDE))
+            if n == max_frames:
+                raise TooLarge('more than {} frames (--max-frames)'.format(max_frames))
+            if time.monotonic() - start > max_seconds:
+                raise TooLarge('more than {} s to decode (--max-seconds)'.format(max_seconds))
+            if n == len(out):  # grow by doubling: no list of frames beside the array
+                out = numpy.concatenate([out, numpy.empty((max(n, 16),) + out.shape[1:],
+                                                          numpy.uint8)])
             frame = cv2.resize(frame, (cols, rows), interpolation=cv2.INTER_AREA)
-            frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            out[n] = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            n += 1
     finally:
         capture.release()
-    return numpy.stack(frames) if frames else numpy.zeros((0, rows, cols, 3), numpy.uint8)
+    return out[:n]
 
 
 def _work(task):
     """Decode one clip in a worker: (subset, clip, frames or None, why it was skipped)."""
-    subset, clip, path, rows, cols, min_frames = task
+    subset, clip, path, rows, cols, min_frames, max_frames, max_seconds = task
     if path is None:
         return subset, clip, None, 'file not found'
     try:
-        frames = decode(path, rows, cols)
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return subset, clip, None, 'not a regular file'
+        frames = decode(path, rows, cols, max_frames, max_seconds)
+    except TooLarge as e:
+        return subset, clip, None, str(e)
+    except OSError as e:
+        return subset, clip, None, e.strerror
     except cv2.error as e:
         return subset, clip, None, 'decoding failed: {}'.format(str(e).strip().splitlines()[-1])
     if len(frames) < min_frames:
@@ -138,19 +173,28 @@ class Journal:
         self.path = os.path.join(out, JOURNAL)
         frame_bytes = header['rows'] * header['cols'] * 3
         make_folder(out)
+        paths = {s: os.path.join(out, store_file(s)) for s in SUBSETS}
+        for path in [self.path] + list(paths.values()):  # files of --out only
+            if os.path.islink(path):
+                raise UsageError('{} is a symbolic link: the store is written only into files '
+                                 'of --out; remove the link or give a new --out'.format(path))
+        for path in paths.values():
+            if not os.path.exists(self.path) and os.path.exists(path):
+                raise UsageError('{} exists without {}: it is no unfinished preparation and '
+                                 'would be overwritten; remove it or give a new --out'.format(
+                                     path, self.path))
         self.done, self.ends = self._recover(header), {s: 0 for s in SUBSETS}
         for (subset, _), record in self.done.items():
             self.ends[subset] = max(self.ends[subset], record['last'] + 1)
-        paths = {s: os.path.join(out, store_file(s)) for s in SUBSETS}
         for subset, path in paths.items():
             size = os.path.getsize(path) if os.path.exists(path) else 0
             if size < self.ends[subset] * frame_bytes:
                 raise UsageError('{} is shorter than {} says: remove {} and start '
                                  'again'.format(path, self.path, out))
-        self.stores = {s: open(path, 'ab+') for s, path in paths.items()}
+        self.stores = {s: _open_file(path, 'ab+') for s, path in paths.items()}
         for subset, store in self.stores.items():  # drop what follows the last recorded clip
             store.truncate(self.ends[subset] * frame_bytes)
-        self.file = open(self.path, 'a')
+        self.file = _open_file(self.path, 'a')
 
     def _recover(self, header):
         """The recorded clips by (subset, path); starts a journal if there is none."""
@@ -191,6 +235,13 @@ class Journal:
             f.close()
 
 
+def _open_file(path, mode):
+    """``open(path, mode)``, never through a symbolic link."""
+    with writing(path):
+        return open(path, mode, opener=lambda p, flags: os.open(p, flags | os.O_NOFOLLOW,
+                                                                0o666))
+
+
 class Progress:
     """A one-line progress report on stderr."""
 
@@ -208,7 +259,8 @@ class Progress:
         sys.stderr.flush()
 
 
-def prepare(videos, splits, split, out, workers=None, rows=64, cols=85, min_frames=16):
+def prepare(videos, splits, split, out, workers=None, rows=64, cols=85, min_frames=16,
+            max_frames=20000, max_seconds=600):
     """Build (or finish) the store in ``out``; returns its index."""
     header = {'format': FORMAT, 'split': split, 'rows': rows, 'cols': cols,
               'min_frames': min_frames}
@@ -224,14 +276,17 @@ def prepare(videos, splits, split, out, workers=None, rows=64, cols=85, min_fram
     lists = {s: read_split(splits, s, split, classes) for s in SUBSETS}
     found = find_videos(videos)
     journal = Journal(out, header)
-    tasks = [(s, clip, found.get(clip['path'].lower()), rows, cols, min_frames)
+    tasks = [(s, clip, found.get(clip['path'].lower()), rows, cols, min_frames, max_frames,
+              max_seconds)
              for s in SUBSETS for clip in lists[s] if (s, clip['path']) not in journal.done]
     progress = Progress(sum(map(len, lists.values())), len(journal.done))
     skipped = []
-    pool = multiprocessing.Pool(workers or os.cpu_count(), _worker_setup) \
+    pool = concurrent.futures.ProcessPoolExecutor(workers or os.cpu_count(),
+                                                  initializer=_worker_setup) \
         if workers != 1 else None
     try:
-        results = pool.imap_unordered(_work, tasks) if pool else map(_work, tasks)
+        results = _decoded(pool, tasks, 2 * (workers or os.cpu_count())) if pool \
+            else map(_work, tasks)
         for subset, clip, frames, why in results:
             if frames is None:
                 skipped.append({'subset': subset, 'path': clip['path'], 'reason': why})
@@ -242,7 +297,7 @@ def prepare(videos, splits, split, out, workers=None, rows=64, cols=85, min_fram
     finally:
         sys.stderr.write('\n')
         if pool:
-            pool.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
         journal.close()
     index = dict(header, classes=classes, subsets={}, skipped=skipped)
     for subset in SUBSETS:
@@ -264,6 +319,32 @@ def prepare(videos, splits, split, out, workers=None, rows=64, cols=85, min_fram
     return index
 
 
+def _decoded(pool, tasks, ahead):
+    """``_work``'s results in the order they finish, with at most ``ahead``
+    tasks under way (decoded clips do not pile up); a worker that dies ends
+    the run with one line, as a rerun goes on after the last clip."""
+    tasks, running = iter(tasks), {}
+    for task in tasks:
+        running[pool.submit(_work, task)] = task
+        if len(running) == ahead:
+            break
+    while running:
+        done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+        for future in done:
+            task = running.pop(future)
+            try:
+                yield future.result()
+            except concurrent.futures.process.BrokenProcessPool:
+                raise UsageError(
+                    'a decoding process died (killed, e.g. for lack of memory, or a decoder '
+                    'crash) while it decoded one of {}: rerun the same command (it goes on '
+                    'after the last recorded clip), with --workers 1 to find the clip'.format(
+                        ', '.join(sorted({t[1]['path'] for t in [task, *running.values()]}))))
+            for task in tasks:
+                running[pool.submit(_work, task)] = task
+                break
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--videos', required=True, help='the UCF-101/ folder of <Class>/v_*.avi')
@@ -276,10 +357,14 @@ def main(argv=None):
     p.add_argument('--cols', type=int, default=85)
     p.add_argument('--min-frames', type=int, default=16,
                    help='skip clips that decode to fewer frames')
+    p.add_argument('--max-frames', type=int, default=20000,
+                   help='skip clips of more frames (default 20000)')
+    p.add_argument('--max-seconds', type=float, default=600,
+                   help='skip clips that take longer to decode (default 600)')
     args = p.parse_args(argv)
     try:
         prepare(args.videos, args.splits, args.split, args.out, args.workers,
-                args.rows, args.cols, args.min_frames)
+                args.rows, args.cols, args.min_frames, args.max_frames, args.max_seconds)
     except OutputError as e:
         raise UsageError('{}; make room, then rerun the same command: it goes on after the '
                          'last recorded clip'.format(e))

@@ -155,11 +155,11 @@ class TestPrepare(unittest.TestCase):
         out = os.path.join(self.root, 'killed')
         decode, calls = prepare_ucf101.decode, []
 
-        def killed_after_three(path, rows, cols):
+        def killed_after_three(path, rows, cols, *limits):
             if len(calls) == 3:
                 raise KeyboardInterrupt
             calls.append(os.path.relpath(path, self.videos))
-            return decode(path, rows, cols)
+            return decode(path, rows, cols, *limits)
 
         with mock.patch.object(prepare_ucf101, 'decode', killed_after_three):
             with self.assertRaises(KeyboardInterrupt):
