@@ -28,7 +28,7 @@ MAX_HEADER = 10000  # bytes of a .npy header: numpy's own bound
 MAX_BYTES = 2 ** 28  # of one member whose shape the caller does not know
 DEFLATE_RATIO = 1032  # deflate's largest expansion (258-byte runs in 2 bits)
 NUMBERS = 'biufc'  # dtype kinds of numbers (and booleans)
-CHUNK = 2 ** 24
+CHUNK = 2 ** 20
 
 
 class NpzError(UsageError):
