@@ -59,6 +59,7 @@ BOUNDS = {'frames': (1, 1024), 'size': (1, 4096), 'channels': (1, 16), 'z0_dim':
           'image_generator.ch': (1, 8192), 'generator_3d.ch': (1, 8192),
           'video_gan.ch': (1, 8192), 'critic.ch': (1, 8192), 'batchsize': (1, 65536),
           'preview_videos': (1, 1024), 'n_classes': (0, 100000)}
+MAX_FILE = 2 ** 20  # bytes of a config file (the presets have under 2 kB)
 SHORT = reprlib.Repr()
 SHORT.maxstring, SHORT.maxother = 60, 60
 
@@ -89,10 +90,17 @@ def preset_path(name):
 
 def _read(path):
     try:
-        with open(path) as f:
-            data = yaml.load(f, _NoAliases) or {}
+        with open(path, 'rb') as f:
+            text = f.read(MAX_FILE + 1)
+    except OSError as e:
+        raise UsageError('{}: {}'.format(path, e.strerror))
+    if len(text) > MAX_FILE:
+        raise UsageError('{} is larger than {} bytes: not a config'.format(path, MAX_FILE))
+    try:
+        data = yaml.load(text, _NoAliases) or {}
     except yaml.YAMLError as e:
-        raise UsageError('{} is not valid YAML: {}'.format(path, str(e).replace('\n', ' ')))
+        raise UsageError('{} is not valid YAML: {}'.format(
+            path, str(e).replace('\n', ' ')[:300]))
     if not isinstance(data, dict):
         raise UsageError('{} must hold a mapping of config keys'.format(path))
     return data

@@ -43,13 +43,15 @@ class TestOutputs(unittest.TestCase):
             f.write('keep me')
         out = self.path('runs', 'run[1]')
         os.makedirs(out)
-        os.symlink(target, os.path.join(out, 'loss.png'))
+        for name in ('loss.png', 'log', 'config.yaml'):
+            os.symlink(target, os.path.join(out, name))
         done = train('--config', self.config, '--out', out, '--iterations', '6',
                      '--set', 'snapshot_keep=1')
         self.assertEqual(done.returncode, 0, done.stderr)
         with open(target) as f:
             self.assertEqual(f.read(), 'keep me')
-        self.assertFalse(os.path.islink(os.path.join(out, 'loss.png')))
+        for name in ('loss.png', 'log', 'config.yaml'):
+            self.assertFalse(os.path.islink(os.path.join(out, name)))
         with open(os.path.join(out, 'loss.png'), 'rb') as f:
             self.assertEqual(f.read(8), b'\x89PNG\r\n\x1a\n')
         self.assertEqual(sorted(os.listdir(other)), before)  # not pruned as run[1]'s
@@ -102,6 +104,9 @@ class TestConfigBounds(unittest.TestCase):
             configs.load(self.write('z0_dim: "{}"\n'.format('9' * 100000)))
         self.assertLess(len(str(error.exception)), 300)
         self.assertIn("'z0_dim' must be an int, got '9999", str(error.exception))
+        with self.assertRaises(UsageError) as error:
+            configs.load(self.write('# padding\n' * 200000))
+        self.assertIn('c.yaml is larger than 1048576 bytes: not a config', str(error.exception))
 
 
 if __name__ == '__main__':
