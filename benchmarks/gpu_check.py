@@ -54,6 +54,7 @@ sys.path.insert(0, ROOT)
 
 from runtime import blas_settings  # noqa: E402,F401  (before numpy)
 import numpy  # noqa: E402
+from runtime.npz import read_arrays  # noqa: E402
 
 # the suite's modules that take seconds: kernels, SVC, the updater, models, data, generate.py
 QUICK_TESTS = ['test_compat', 'test_fast_convolution', 'test_batch_normalization',
@@ -405,18 +406,13 @@ def seconds_per_iteration(log):
 def model_arrays(run, iteration):
     """The arrays of the networks' files ``<network>_iter_<iteration>.npz``."""
     arrays, suffix = {}, '_iter_{}.npz'.format(iteration)
-    for path in glob.glob(os.path.join(run, '*' + suffix)):
+    for path in glob.glob(os.path.join(glob.escape(run), '*' + suffix)):
         network = os.path.basename(path)[:-len(suffix)]
         if network != 'snapshot':
-            arrays.update((network + '/' + k, v) for k, v in read_npz(path).items())
+            arrays.update((network + '/' + k, v) for k, v in read_arrays(path).items())
     if not arrays:
         raise Failed('no model files *_iter_{}.npz in {}'.format(iteration, run))
     return arrays
-
-
-def read_npz(path):
-    with numpy.load(path, allow_pickle=False) as f:
-        return {k: f[k] for k in f.files}
 
 
 # ---------------------------------------------------------------- step 3
@@ -439,7 +435,7 @@ def step_one_step(step, python, mode, store, work):
             step.run([python, __file__, 'one-step', '--device', device, '--data', store,
                       '--config', json.dumps(dict(mode['network'], **overrides)),
                       '--out', path])
-            results.append(read_npz(path))
+            results.append(read_arrays(path))
         worst, name = compare_steps(*results)
         return ('{} arrays agree after the step; the closest to its limit ({} x change + '
                 '1e-6), {}, at {:.1%} of it; loss_dis {:.6g} and {:.6g}'.format(
@@ -692,7 +688,7 @@ def missing_wheels(args):
     """The wheels of ``folder`` whose distribution this Python lacks (for
     setuptools: lacks pkg_resources, which setuptools >= 81 dropped)."""
     from importlib import metadata, util
-    for path in sorted(glob.glob(os.path.join(args.folder, '*.whl'))):
+    for path in sorted(glob.glob(os.path.join(glob.escape(args.folder), '*.whl'))):
         name = os.path.basename(path).split('-')[0]
         if name.lower() == 'setuptools':
             present = util.find_spec('pkg_resources') is not None
