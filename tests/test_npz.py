@@ -226,7 +226,7 @@ class TestLoadNpz(NpzTestCase):
 
 class TestNoOtherReader(unittest.TestCase):
     """Every npz of the project goes through runtime/npz.py: no other code
-    path may unpickle (Chainer's load_npz allows pickles; writing a pickle,
+    path may load an npz or npy with pickles allowed (Chainer's load_npz does; writing a pickle,
     as tests do to craft hostile files, is allowed)."""
 
     FORBIDDEN = re.compile(r'serializers\.load_npz\s*\(|NpzDeserializer\s*\(|\bload\([^)]*allow_'
