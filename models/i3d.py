@@ -50,6 +50,11 @@ LAYERS = (
     ('Mixed_5c', 'mixed', (384, 192, 384, 48, 128, 128)),
 )
 AVERAGE_POOL = (2, 7, 7)
+# Clips run through the network together on the CPU, where Chainer's 3-D
+# convolution unfolds its input (im2col: 0.4 GB per 16x224x224 clip in the
+# first layer alone) and one clip at a time was the fastest (docs/fvd.md); on
+# a GPU, all of them.
+CPU_CLIPS_PER_PASS = 1
 WEIGHTS_HELP = ('download i3d_pretrained_400.pt, the state dict that VideoGPT, TATS and '
                 'DIGAN use (see docs/fvd.md)')
 # Chainer's names of batch normalisation's arrays -> PyTorch's
@@ -199,17 +204,25 @@ class I3D(FeatureExtractor):
         return F.mean(h[:, :, :, 0, 0], axis=2)
 
     def forward(self, x, layers=None):
-        wanted = self.check_layers(self.layer_names if layers is None else layers)
+        names = self.layer_names if layers is None else layers
+        wanted = self.check_layers(names)
         x = chainer.as_variable(x)
         check_clips(x.array, 'logits' in wanted)
-        if layers is None:
-            return self.run(x, self.steps())
-        return self.activations(x, self.steps(), wanted)
+        steps = self.steps()
+        per_pass = CPU_CLIPS_PER_PASS if chainer.backend.get_array_module(x) is numpy \
+            else len(x)
+        parts = [self.activations(x[i:i + per_pass], steps, wanted)
+                 for i in range(0, len(x), per_pass)]
+        out = {n: F.concat([part[n] for part in parts], axis=0) if len(parts) > 1
+               else parts[0][n] for n in wanted}
+        if layers is not None:
+            return out
+        return out[names] if isinstance(names, str) else tuple(out[n] for n in wanted)
 
 
 def check_clips(x, logits):
     """One UsageError line unless ``x`` is a batch of clips I3D can take."""
-    if x.ndim != 5 or x.shape[1] != 3 or x.dtype != numpy.float32:
+    if x.ndim != 5 or not len(x) or x.shape[1] != 3 or x.dtype != numpy.float32:
         raise UsageError('I3D takes float32 RGB clips shaped (N, 3, T, H, W); got {} {}'.format(
             x.dtype, x.shape))
     if logits and (x.shape[2] < 9 or not all(193 <= n <= 224 for n in x.shape[3:])):

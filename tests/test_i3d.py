@@ -157,6 +157,9 @@ class TestI3D(unittest.TestCase):
         for name, shape in expected.items():
             self.assertEqual(out[name].shape, (2,) + shape, name)
         self.assertGreater(float(out['Mixed_5c'].array.std()), 0)   # the signal goes through
+        with inference():   # each clip of a batch gets its own activations, in order
+            second = self.model(x[1:], layers=['Mixed_4b'])['Mixed_4b'].array
+        numpy.testing.assert_array_equal(out['Mixed_4b'].array[1:], second)
         # the C3D-style call: layer_names, a tuple in that order
         model = I3D(layer_names=['Mixed_3b', 'Conv3d_1a_7x7'])
         with inference():
