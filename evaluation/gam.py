@@ -174,7 +174,7 @@ def load_model(result, iteration, config, device):
     critic = snapshots.load_critic(result, iteration, config)
     generator.to_device(device)
     critic.to_device(device)
-    files.append(os.path.join(result, 'critic_iter_{}.npz'.format(iteration)))
+    files.append(snapshots.critic_file(result, iteration))
     return Model(generator, critic, config['objective']), files, iteration
 
 

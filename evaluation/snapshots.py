@@ -5,6 +5,7 @@ import os
 
 import configs
 import models
+from extensions.snapshot import MODEL_FILE
 from runtime.errors import UsageError
 from runtime.npz import NpzMismatch, load_npz
 
@@ -38,7 +39,7 @@ def load_generator(result, iteration, config=None):
     config = run_config(result, config)
     generator = models.build_generator(config)
     parts = generator.parts()
-    choices = [[name + '_iter_{}.npz' for name in parts]]
+    choices = [[MODEL_FILE.format(name, '{}') for name in parts]]
     if config['generator'] == 'tgan':
         choices.append(list(ORIGINAL_NAMES))
     if iteration is None:
@@ -60,9 +61,14 @@ def load_generator(result, iteration, config=None):
     return generator, config, files, iteration
 
 
+def critic_file(result, iteration):
+    """The critic's file of ``result`` at ``iteration`` (``critic_iter_N.npz``)."""
+    return os.path.join(result, MODEL_FILE.format('critic', iteration))
+
+
 def load_critic(result, iteration, config):
     """The critic of ``result`` at ``iteration`` (``critic_iter_N.npz``)."""
-    path = os.path.join(result, 'critic_iter_{}.npz'.format(iteration))
+    path = critic_file(result, iteration)
     if not os.path.isfile(path):
         raise UsageError('{} not found: the run keeps a critic snapshot beside each '
                          'generator snapshot'.format(path))

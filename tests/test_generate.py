@@ -11,6 +11,7 @@ import sys
 import tempfile
 import unittest
 
+import av
 import numpy
 
 import evaluation  # noqa: F401  (compat before chainer)
@@ -173,6 +174,8 @@ class TestFormats(GenerateTestCase):
 
         self.generate('--n', '5', '--out', self.path('a.mp4'))
         self.assertEqual(mp4_frames(self.path('a.mp4')).shape, (T, 2 * H, 3 * W, 3))
+        with av.open(self.path('a.mp4')) as container:            # H.264: browsers play it
+            self.assertEqual(container.streams.video[0].codec_context.name, 'h264')
 
         # the videos are the generator's for z0 drawn from the seed
         z = self.generator.make_hidden(5, numpy.random.RandomState(0))
