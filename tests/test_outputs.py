@@ -4,12 +4,14 @@ paths (never glob patterns), a second run into a folder that holds another
 run's snapshots is refused; configs are bounded before anything is made."""
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import unittest
 
 import configs
 from runtime.errors import UsageError
-from test_train import TINY, tiny_config, train
+from test_train import ROOT, TINY, tiny_config, train
 
 
 class TestOutputs(unittest.TestCase):
@@ -100,6 +102,14 @@ class TestConfigBounds(unittest.TestCase):
             configs.load(self.write(bomb))
         self.assertIn('not valid YAML: aliases (*a) are not allowed in a config',
                       str(error.exception))
+        # in a result folder received from elsewhere: generate.py stops at once, in one line
+        os.rename(os.path.join(self.dir, 'c.yaml'), os.path.join(self.dir, 'config.yaml'))
+        done = subprocess.run([sys.executable, 'generate.py', '--result', self.dir, '--out',
+                               os.path.join(self.dir, 'a.gif')], cwd=ROOT, capture_output=True,
+                              text=True, timeout=120)
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertEqual(len(done.stderr.strip().splitlines()), 1, done.stderr)
+        self.assertIn('aliases (*a) are not allowed in a config', done.stderr)
         with self.assertRaises(UsageError) as error:
             configs.load(self.write('z0_dim: "{}"\n'.format('9' * 100000)))
         self.assertLess(len(str(error.exception)), 300)
