@@ -46,6 +46,19 @@ class TestFrechetDistance(unittest.TestCase):
         self.assertAlmostEqual(frechet_distance(mu1, numpy.diag(v1), mu2, numpy.diag(v2)),
                                expected, places=10)
 
+    def test_covariances_with_common_eigenvectors(self):
+        # S1 = Q diag(a) Q^T, S2 = Q diag(b) Q^T (Q a random rotation): the distance
+        # is ||mu1 - mu2||^2 + sum (sqrt(a) - sqrt(b))^2 in closed form
+        rng = numpy.random.RandomState(6)
+        q, _ = numpy.linalg.qr(rng.normal(size=(12, 12)))
+        a, b = rng.uniform(0.01, 5, 12), rng.uniform(0.01, 5, 12)
+        mu1, mu2 = rng.normal(size=12), rng.normal(size=12)
+        expected = ((mu1 - mu2) ** 2).sum() + ((numpy.sqrt(a) - numpy.sqrt(b)) ** 2).sum()
+        d = frechet_distance(mu1, q @ numpy.diag(a) @ q.T, mu2, q @ numpy.diag(b) @ q.T)
+        self.assertAlmostEqual(d, expected, places=9)
+        self.assertAlmostEqual(frechet_distance(mu2, q @ numpy.diag(b) @ q.T,
+                                                mu1, q @ numpy.diag(a) @ q.T), d, places=9)
+
     def test_matches_reference_on_general_gaussians(self):
         rng = numpy.random.RandomState(2)
         for d in (3, 20, 64):
