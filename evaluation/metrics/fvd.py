@@ -89,14 +89,17 @@ def bilinear_matrix(n_in, n_out, xp=numpy):
 
 def resize(frames, rows, cols, crop=None):
     """Bilinear resize (``bilinear_matrix``) of (..., H, W) float32 to (...,
-    rows, cols), then with ``crop`` the centre crop * crop (computed only there)."""
+    rows, cols), then with ``crop`` the centre crop * crop (computed only
+    there); two matrix products, each one GEMM over all frames."""
     xp = backend.get_array_module(frames)
-    h, w = frames.shape[-2:]
+    *batch, h, w = frames.shape
     along_h, along_w = bilinear_matrix(h, rows, xp), bilinear_matrix(w, cols, xp)
     if crop:
         top, left = (rows - crop) // 2, (cols - crop) // 2
         along_h, along_w = along_h[top:top + crop], along_w[left:left + crop]
-    return along_h @ frames @ along_w.T
+    x = frames.reshape(-1, w) @ along_w.T                                # (B * h, cols)
+    x = x.reshape(-1, h, len(along_w)).transpose(0, 2, 1).reshape(-1, h) @ along_h.T
+    return x.reshape(*batch, len(along_w), len(along_h)).swapaxes(-1, -2)
 
 
 def clips(videos, n, protocol, seed, real=True, batchsize=64):
