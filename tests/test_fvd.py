@@ -1,8 +1,12 @@
 """FVD: the protocols' preprocessing on known inputs, the choice of clips,
 the distance on a small stand-in feature network, and bad input."""
+import hashlib
+import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -15,6 +19,7 @@ import cv2
 from runtime.errors import UsageError
 from evaluation import video_sets
 from evaluation.metrics import fvd
+from test_train import ROOT
 
 
 class StandIn(chainer.Link):
@@ -246,6 +251,94 @@ class TestCommandBadInput(unittest.TestCase):
                  '--protocol tgan2: not a protocol of --metric fvd')):
             with self.subTest(words=words), self.assertRaisesRegex(UsageError, re.escape(words)):
                 evaluate.main(argv)
+
+
+class TestCommand(unittest.TestCase):
+    """python -m evaluation.fvd end to end: tiny arrays, an I3D file of the
+    published layout with random weights, written in torch.save's format."""
+
+    @classmethod
+    def setUpClass(cls):
+        from pt_writer import write_pt
+        from test_i3d import published_layout, random_state_dict
+        cls.dir = tempfile.mkdtemp()
+        cls.i3d = os.path.join(cls.dir, 'i3d_pretrained_400.pt')
+        write_pt(cls.i3d, random_state_dict(numpy.random.default_rng(0), published_layout()),
+                 prefix='i3d_pretrained_400')
+        cls.real = os.path.join(cls.dir, 'real.npy')
+        numpy.save(cls.real, videos(3, t=18, h=24, w=32, seed=1))
+        cls.fake = os.path.join(cls.dir, 'fake.npz')
+        numpy.savez(cls.fake, samples=videos(2, h=24, w=32, seed=2) // 2)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir)
+
+    def run_command(self, *argv):
+        return subprocess.run([sys.executable, '-m', 'evaluation.fvd', *argv], cwd=ROOT,
+                              capture_output=True, text=True, timeout=600)
+
+    def test_arrays_scored_recorded_and_real_statistics_cached(self):
+        record, stats = os.path.join(self.dir, 'fvd.json'), os.path.join(self.dir, 'stats')
+        argv = ['--real', self.real, '--fake', self.fake, '--i3d', self.i3d, '--json', record,
+                '--stats-dir', stats]
+        done = self.run_command(*argv)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertRegex(done.stdout, r'FVD \(videogpt protocol, 3 real / 2 generated videos\): '
+                                      r'\d+\.\d\d')
+        self.assertIn('saved to', done.stdout)
+        self.assertIn("warning: 3 real videos, fewer than the videogpt protocol's 2048",
+                      done.stderr)
+        with open(record) as f:
+            rec = json.load(f)
+        with open(self.i3d, 'rb') as f:
+            self.assertEqual(rec['i3d']['sha256'], hashlib.sha256(f.read()).hexdigest())
+        self.assertEqual((rec['real']['videos'], rec['fake']['videos']), (3, 2))
+        self.assertEqual(rec['protocol'], 'videogpt')
+        self.assertEqual(len(rec['warnings']), 2)
+        self.assertGreater(rec['fvd'], 0)
+        # again: the real statistics are read back, the number repeats
+        again = self.run_command(*argv)
+        self.assertIn('read from', again.stdout)
+        with open(record) as f:
+            self.assertAlmostEqual(json.load(f)['fvd'], rec['fvd'], places=6)
+
+    def test_evaluate_inception_score_and_fvd_in_one_run(self):
+        import configs
+        import evaluate
+        import models
+        from evaluation import train_classifier
+        from test_evaluate import TINY, quietly
+        from test_train import tiny_config
+        folder, config = tiny_config(TINY)
+        self.addCleanup(shutil.rmtree, folder)
+        result = os.path.join(folder, 'run')
+        os.makedirs(result)
+        configs.save(configs.load(config), os.path.join(result, 'config.yaml'))
+        numpy.random.seed(0)
+        for name, link in models.build_generator(configs.load(config)).parts().items():
+            chainer.serializers.save_npz(os.path.join(result, name + '_iter_3.npz'), link)
+        classifier = os.path.join(folder, 'classifier.npz')
+        quietly(train_classifier.main, ['--config', config, '--out', classifier, '--iterations',
+                                        '2', '--ch', '4', '--val-clips', '8', '--batchsize', '8'])
+        out = quietly(evaluate.main, [
+            '--result', result, '--metric', 'is', 'fvd', '--classifier', classifier,
+            '--i3d', self.i3d, '--protocol', 'stylegan-v', '--n-samples', '3', '--runs', '2',
+            '--real-samples', '3', '--stats-dir', os.path.join(folder, 'stats')])
+        self.assertRegex(out, r'Inception Score \(offline protocol, 3 videos x 2 runs\)')
+        self.assertRegex(out, r'FVD \(stylegan-v protocol, 3 videos x 2 runs, to synthetic\): '
+                              r'\d+\.\d\d ± \d+\.\d\d')
+        self.assertIn('> run iter 3', out)
+        self.assertIn('TGANv2 (Saito et al. 2020)', out)
+        with open(os.path.join(result, 'evaluation_iter_3_offline+stylegan-v.json')) as f:
+            rec = json.load(f)
+        self.assertEqual(rec['protocol']['name'], 'offline')
+        self.assertEqual([r['seed'] for r in rec['fvd']['runs']], [0, 1])
+        self.assertEqual(rec['fvd']['protocol']['name'], 'stylegan-v')
+        self.assertEqual(list(rec['fvd']['weights']), [self.i3d])
+        fvds = [r['fvd'] for r in rec['fvd']['runs']]
+        self.assertAlmostEqual(rec['fvd']['mean'], numpy.mean(fvds))
+        self.assertTrue(all(v > 0 for v in fvds))
 
 
 if __name__ == '__main__':
