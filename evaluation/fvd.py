@@ -19,6 +19,7 @@ from runtime.errors import UsageError, run_command
 
 from evaluation import frechet, record, video_sets  # noqa: E402
 from evaluation.metrics import fvd  # noqa: E402
+from models.i3d import load_i3d  # noqa: E402
 
 SUBSETS = {'train': ('train',), 'test': ('test',), 'all': ('train', 'test')}
 DEFAULT_SUBSET = {'videogpt': 'train', 'stylegan-v': 'all'}
@@ -78,7 +79,6 @@ def main(argv=None):
     fake = open_set(args.fake, SUBSETS[subset], 'fake')
     device = get_device(args.gpu)
 
-    from models.i3d import load_i3d
     i3d, digest = load_i3d(args.i3d, eps=protocol.bn_eps)
     i3d.to_device(device)
     print('{}: SHA-256 {}'.format(args.i3d, digest))

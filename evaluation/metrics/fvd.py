@@ -32,6 +32,7 @@ from chainer import backend
 from runtime.errors import UsageError
 from evaluation.frechet import frechet_distance, gaussian
 from evaluation.table import format_fvd_table
+from models.i3d import EPS_TF_HUB, EPS_VIDEOGPT, load_i3d
 
 FRAMES = 16
 SIZE = 224
@@ -55,10 +56,10 @@ def stylegan_v_uint8(videos):
 
 
 PROTOCOLS = {
-    'videogpt': Protocol('videogpt', 2048, 10, 16, True, 'random', 1e-5, videogpt_uint8,
+    'videogpt': Protocol('videogpt', 2048, 10, 16, True, 'random', EPS_VIDEOGPT, videogpt_uint8,
                          'wilson1yan/VideoGPT videogpt/fvd/fvd.py and videogpt/data.py; '
                          'sihyun-yu/digan src/scripts/compute_fvd_kvd.py'),
-    'stylegan-v': Protocol('stylegan-v', 2048, 1, 16, False, 'sorted', 1e-3,
+    'stylegan-v': Protocol('stylegan-v', 2048, 1, 16, False, 'sorted', EPS_TF_HUB,
                            stylegan_v_uint8,
                            'universome/stylegan-v src/metrics/frechet_video_distance.py and '
                            'src/metrics/metric_utils.py'),
@@ -205,7 +206,6 @@ class FVD:
     def __init__(self, args, protocol, device):
         if not args.i3d:
             raise UsageError('--metric fvd needs --i3d i3d_pretrained_400.pt (docs/fvd.md)')
-        from models.i3d import load_i3d
         self.protocol = protocol or PROTOCOLS['videogpt']
         self.i3d, digest = load_i3d(args.i3d, eps=self.protocol.bn_eps)
         self.i3d.to_device(device)
