@@ -132,6 +132,23 @@ class TestClips(unittest.TestCase):
         again = self.chosen(fvd.PROTOCOLS['videogpt'], 6, real=True)
         numpy.testing.assert_array_equal(out, again)
 
+    def test_store_videos_whole_frames_in_sorted_order(self):
+        from test_ucf101 import write_store
+        folder = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, folder)
+        write_store(folder, [(20, 0), (10, 1), (16, 1)])  # paths ..._c00, _c01, _c02
+        store = video_sets.open_videos(folder, ('train',), min_frames=16)
+        self.assertEqual(len(store), 2)  # the 10-frame clip is left out
+        first, second = store.video(0), store.video(1)
+        self.assertEqual((first.shape, second.shape), ((20, 64, 85, 3), (16, 64, 85, 3)))
+        numpy.testing.assert_array_equal(first[:, 0, 0, 2], numpy.arange(20))
+        numpy.testing.assert_array_equal(first[0, 0, :, 0], numpy.arange(85))
+        out = numpy.concatenate(list(fvd.clips(store, 5, fvd.PROTOCOLS['stylegan-v'], 0)))
+        self.assertEqual(out.shape, (2, 16, 64, 85, 3))
+        self.assertLessEqual(out[0, 0, 0, 0, 2], 4)  # a random offset within 20 frames
+        with self.assertRaisesRegex(UsageError, 'no subset test'):
+            video_sets.open_videos(folder, ('train', 'test'))
+
     def test_at_most_all_videos(self):
         self.assertEqual(len(self.chosen(fvd.PROTOCOLS['videogpt'], 100, real=True)), 6)
 
