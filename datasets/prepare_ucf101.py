@@ -322,27 +322,40 @@ def prepare(videos, splits, split, out, workers=None, rows=64, cols=85, min_fram
 def _decoded(pool, tasks, ahead):
     """``_work``'s results in the order they finish, with at most ``ahead``
     tasks under way (decoded clips do not pile up); a worker that dies ends
-    the run with one line, as a rerun goes on after the last clip."""
+    the run with one line, as a rerun goes on after the last clip. The pool
+    breaks for every call once a worker died, so the death may show in a
+    result or in the next submission: both end the run the same way."""
     tasks, running = iter(tasks), {}
-    for task in tasks:
-        running[pool.submit(_work, task)] = task
-        if len(running) == ahead:
-            break
+
+    def submit_next():
+        for task in tasks:
+            try:
+                running[pool.submit(_work, task)] = task
+            except concurrent.futures.process.BrokenProcessPool:
+                raise _died([task, *running.values()])
+            return
+
+    for _ in range(ahead):
+        submit_next()
     while running:
         done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
         for future in done:
             task = running.pop(future)
             try:
-                yield future.result()
+                result = future.result()
             except concurrent.futures.process.BrokenProcessPool:
-                raise UsageError(
-                    'a decoding process died (killed, e.g. for lack of memory, or a decoder '
-                    'crash) while it decoded one of {}: rerun the same command (it goes on '
-                    'after the last recorded clip), with --workers 1 to find the clip'.format(
-                        ', '.join(sorted({t[1]['path'] for t in [task, *running.values()]}))))
-            for task in tasks:
-                running[pool.submit(_work, task)] = task
-                break
+                raise _died([task, *running.values()])
+            yield result
+            submit_next()
+
+
+def _died(tasks):
+    """The one-line error for a decoding process that died during ``tasks``."""
+    return UsageError(
+        'a decoding process died (killed, e.g. for lack of memory, or a decoder '
+        'crash) while it decoded one of {}: rerun the same command (it goes on '
+        'after the last recorded clip), with --workers 1 to find the clip'.format(
+            ', '.join(sorted({t[1]['path'] for t in tasks}))))
 
 
 def main(argv=None):
