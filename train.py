@@ -185,9 +185,10 @@ def main(argv=None):
 def print_where(out, preview, iteration):
     """Where the run's files are and how to go on."""
     if preview.last is not None:  # None: the run had no iteration left to train
-        stem, passed = preview.last
+        stem, passed, frames = preview.last
         print('  final preview: {}.gif (and .png){}'.format(stem, '' if passed is None else
-              ': {:.0%} of its videos show {}'.format(passed, preview.check.describe())))
+              ': {:.0%} of its videos show {}; {:.0%} of its frames pass'.format(
+                  passed, preview.check.describe(), frames)))
     print('  plots: {0}/loss.png, {0}/critic.png; log: {0}/log'.format(out))
     print('  snapshot: {}'.format(extensions.latest_snapshot(out)))
     print('  continue: python train.py --resume {} --iterations {}'.format(out, 2 * iteration))
@@ -200,7 +201,8 @@ def add_writers(trainer, generator, critic, config, stop):
     display = (config['display_interval'], 'iteration')
     check = ShapeMotion.for_config(config)  # synthetic runs of one shape
     trainer.extend(extensions.LogReport(trigger=display))
-    trainer.extend(E.PrintReport(REPORT + ['preview_motion'] * (check is not None)),
+    trainer.extend(E.PrintReport(REPORT + ['preview_motion', 'preview_frames'] * (
+        check is not None)),
                    trigger=display)
     trainer.extend(E.ProgressBar(training_length=stop.get_training_length(),
                                  update_interval=max(1, config['display_interval'] // 10)))

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Seconds per training iteration and per SVC step at the paper configuration.
+"""Seconds per training iteration and per SVC step at the paper configuration
+(or at another preset's, e.g. ``--config demo``).
 
 Paper configuration (docs/design.md §1-2): batch 32, 16x64x64 RGB, z0/z1 100, G1
 conv_ch 512, critic mid_ch 64, RMSprop 5e-5; one iteration = one generator
@@ -7,6 +8,7 @@ and one critic update; SVC every 5 iterations, timed on its own here.
 Random clips stand in for data, so only the network and update are timed.
 
     python benchmarks/bench_train.py [--gpu 0] [--batch 32] [--iters 2] [--profile] [--timer]
+    python benchmarks/bench_train.py --config demo --iters 50   # the CPU demo's size
 
 On a GPU, ``CUPY_TF32=1`` in the environment lets cuBLAS use TF32 for the
 float32 matrix products (the PyTorch reference's ``--tf32``).
@@ -38,7 +40,9 @@ from updaters.wgan import synchronize  # noqa: E402
 
 
 def build(args):
-    config = configs.load('ucf101_svc', {'batchsize': args.batch, 'constraint': 'none'})
+    config = configs.load(args.config, {'constraint': 'none'})
+    args.batch = args.batch or config['batchsize']
+    config['batchsize'] = args.batch
     device = chainer.get_device('@cupy:{}'.format(args.gpu) if args.gpu >= 0 else '@numpy')
     numpy.random.seed(0)
     generator, critic = models.build_generator(config), models.build_critic(config)
@@ -73,7 +77,9 @@ def blas():
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--gpu', type=int, default=-1)
-    p.add_argument('--batch', type=int, default=32)
+    p.add_argument('--config', default='ucf101_svc',
+                   help='the preset whose networks and batch are timed (default: the paper\'s)')
+    p.add_argument('--batch', type=int, help="default: the preset's (32 for the paper's)")
     p.add_argument('--warmup', type=int, default=1)
     p.add_argument('--iters', type=int, default=2)
     p.add_argument('--svc-reps', type=int, default=5)

@@ -11,8 +11,10 @@ longer than the fastest speed plus ``tolerance`` (no jumps). A video passes
 when every frame and every step does.
 
 ``python -m evaluation.shape_motion --result DIR`` measures a run's preview
-or generated videos; train.py reports it for every preview of a synthetic run
-of one shape (``preview_motion`` in the log).
+or generated videos: the share of videos that pass, and the share of frames
+whose shape passes (a finer measure: a video needs all of its frames and
+steps to pass). train.py reports both for every preview of a synthetic run of
+one shape (``preview_motion`` and ``preview_frames`` in the log).
 """
 import argparse
 import inspect
@@ -82,21 +84,34 @@ class ShapeMotion:
         size_ok = all(abs(d - self.object_size) <= self.tolerance for d in (h, w))
         return size_ok and filled >= self.fill * self.mask.mean()
 
-    def video_ok(self, video):
-        """Whether a uint8 (T, H, W) video passes (see the module docstring)."""
+    def judge(self, video):
+        """(whether a uint8 (T, H, W) video passes, whether each of its frames
+        does) (see the module docstring)."""
         components = [self.largest_component(frame) for frame in video]
-        if not all(self.frame_ok(c) for c in components):
-            return False
+        frames = numpy.array([self.frame_ok(c) for c in components])
+        if not frames.all():
+            return False, frames
         centres = numpy.array([c[3:] for c in components])
         steps = numpy.linalg.norm(numpy.diff(centres, axis=0), axis=1)
         low, high = self.speed
-        return (low - 0.5 <= numpy.median(steps) <= high + 0.5 and
-                steps.max() <= high + self.tolerance)
+        return bool(low - 0.5 <= numpy.median(steps) <= high + 0.5 and
+                    steps.max() <= high + self.tolerance), frames
+
+    def video_ok(self, video):
+        """Whether a uint8 (T, H, W) video passes."""
+        return self.judge(video)[0]
+
+    def measure(self, videos):
+        """(per video whether it passes (N,), per frame whether its shape
+        passes (N, T)) for uint8 videos (N, T, H, W, C) (grey, or the
+        brightest channel of colour videos)."""
+        results = [self.judge(v.max(axis=-1)) for v in videos]
+        return (numpy.array([r[0] for r in results], bool),
+                numpy.array([r[1] for r in results], bool).reshape(videos.shape[:2]))
 
     def __call__(self, videos):
-        """Per video, whether it passes, for uint8 videos (N, T, H, W, C)
-        (grey, or the brightest channel of colour videos)."""
-        return numpy.array([self.video_ok(v.max(axis=-1)) for v in videos])
+        """Per video, whether it passes, for uint8 videos (N, T, H, W, C)."""
+        return self.measure(videos)[0]
 
 
 def main(argv=None):
@@ -124,9 +139,10 @@ def main(argv=None):
                                     prior=numpy.ones(generator.n_classes or 1))
         videos = generation.generate(generator, z, labels)
         what = 'videos of iteration {}'.format(iteration)
-    passed = check(to_uint8(videos))
-    print('{} of {} {} ({:.0%}) show {}'.format(passed.sum(), len(passed), what,
-                                                passed.mean(), check.describe()))
+    passed, frames = check.measure(to_uint8(videos))
+    print('{} of {} {} ({:.0%}) show {}; {} of {} frames ({:.0%}) pass'.format(
+        passed.sum(), len(passed), what, passed.mean(), check.describe(),
+        frames.sum(), frames.size, frames.mean()))
     return 0
 
 

@@ -22,14 +22,15 @@ class Preview(training.Extension):
     with BN in inference mode, and save them as ``preview/iter_N.{png,gif}``.
     A conditional generator's video i gets class i mod n_classes. With a
     ``check`` (uint8 videos -> whether each passes, e.g.
-    ``evaluation.shape_motion.ShapeMotion``) the fraction that pass is
-    reported as ``preview_motion``."""
+    ``evaluation.shape_motion.ShapeMotion``) the fraction of videos that pass
+    is reported as ``preview_motion``, the fraction of frames whose shape
+    passes as ``preview_frames``."""
 
     priority = training.PRIORITY_WRITER  # its report reaches this iteration's log
 
     def __init__(self, generator, n_videos=16, seed=0, check=None):
         self.generator, self.check = generator, check
-        self.last = None  # (path stem, fraction of videos that pass ``check``)
+        self.last = None  # (path stem, fractions of videos and frames that pass ``check``)
         self.z0 = generator.make_hidden(n_videos, numpy.random.RandomState(seed))
         self.labels = numpy.arange(n_videos) % generator.n_classes if generator.n_classes \
             else None
@@ -44,8 +45,9 @@ class Preview(training.Extension):
             trainer.updater.iteration))
         videos = to_uint8(chainer.backend.CpuDevice().send(videos.array))
         save_previews(videos, stem)
-        passed = None
+        passed = frames = None
         if self.check is not None:
-            passed = float(numpy.mean(self.check(videos)))
-            chainer.report({'preview_motion': passed})
-        self.last = stem, passed
+            videos_ok, frames_ok = self.check.measure(videos)
+            passed, frames = float(videos_ok.mean()), float(frames_ok.mean())
+            chainer.report({'preview_motion': passed, 'preview_frames': frames})
+        self.last = stem, passed, frames

@@ -61,6 +61,19 @@ class TestShapeMotion(unittest.TestCase):
             with self.subTest(name):
                 self.assertFalse(self.check.video_ok(video[..., 0]))
 
+    def test_frames_are_judged_one_by_one(self):
+        square = numpy.ones((10, 10))
+        good = moving(square, self.path)
+        two_bad = good.copy()
+        two_bad[3] = moving(numpy.ones((14, 14)), [self.path[3]])[0]  # too large
+        two_bad[7] = 0                                                 # empty
+        videos, frames = self.check.measure(numpy.stack([good, two_bad]))
+        self.assertEqual(videos.tolist(), [True, False])
+        self.assertEqual(frames.shape, (2, 16))
+        self.assertTrue(frames[0].all())
+        self.assertEqual(numpy.flatnonzero(~frames[1]).tolist(), [3, 7])
+        self.assertEqual(self.check(numpy.stack([good, two_bad])).tolist(), [True, False])
+
     def test_needs_a_synthetic_run_of_one_shape(self):
         config = configs.load('demo')
         self.assertIsNotNone(ShapeMotion.for_config(config))
@@ -87,22 +100,28 @@ class TestInTraining(unittest.TestCase):
         with open(os.path.join(out, 'log')) as f:
             log = json.load(f)
         self.assertEqual([e['iteration'] for e in log if 'preview_motion' in e], [2, 4])
-        self.assertTrue(all(0 <= e['preview_motion'] <= 1 for e in log))
-        final = log[-1]['preview_motion']
+        self.assertEqual([e['iteration'] for e in log if 'preview_frames' in e], [2, 4])
+        self.assertTrue(all(0 <= e['preview_motion'] <= e['preview_frames'] <= 1
+                            for e in log if 'preview_motion' in e))
+        final = log[-1]
         self.assertIn('final preview: {} (and .png): {:.0%} of its videos show a 6-px square moving '
-                      '1-2 px/frame'.format(os.path.join(out, 'preview', 'iter_00000004.gif'),
-                                            final), result.stdout)
+                      '1-2 px/frame; {:.0%} of its frames pass'.format(
+                          os.path.join(out, 'preview', 'iter_00000004.gif'),
+                          final['preview_motion'], final['preview_frames']), result.stdout)
         self.assertIn('continue: python train.py --resume {} --iterations 8'.format(out),
                       result.stdout)
         command = subprocess.run(
             [sys.executable, '-m', 'evaluation.shape_motion', '--result', out, '--n', '4'],
             cwd=ROOT, capture_output=True, text=True)
         self.assertEqual(command.returncode, 0, command.stderr)
-        self.assertIn('of 4 videos of iteration 4', command.stdout)
+        self.assertRegex(command.stdout, r'^\d of 4 videos of iteration 4 \(\d+%\) show a 6-px '
+                                         r'square moving 1-2 px/frame; \d+ of 64 frames '
+                                         r'\(\d+%\) pass\n$')
         real = subprocess.run(
             [sys.executable, '-m', 'evaluation.shape_motion', '--result', out, '--real'],
             cwd=ROOT, capture_output=True, text=True)
         self.assertIn('64 of 64 training clips (100%)', real.stdout)
+        self.assertIn('; 1024 of 1024 frames (100%) pass', real.stdout)
 
 
 if __name__ == '__main__':
