@@ -178,17 +178,30 @@ def main(argv=None):
     if workers.writer:
         print('{} at iteration {}; results in {}'.format(
             'interrupted' if stop.interrupted else 'finished', updater.iteration, out))
-        print_where(out, preview, updater.iteration)
+        print_where(out, preview, updater.iteration, trainer.get_extension('LogReport').log)
     return 0
 
 
-def print_where(out, preview, iteration):
-    """Where the run's files are and how to go on."""
+def print_where(out, preview, iteration, log):
+    """Where the run's files are and how to go on; with a shape-motion check,
+    also the preview of the run (``log``: the LogReport's entries) whose
+    frames pass most often, and its snapshot."""
     if preview.last is not None:  # None: the run had no iteration left to train
         stem, passed, frames = preview.last
         print('  final preview: {}.gif (and .png){}'.format(stem, '' if passed is None else
               ': {:.0%} of its videos show {}; {:.0%} of its frames pass'.format(
                   passed, preview.check.describe(), frames)))
+        scores = [(e['preview_frames'], e['iteration'], e['preview_motion'])
+                  for e in log if 'preview_frames' in e]
+        if passed is not None:
+            scores.append((frames, iteration, passed))
+            frames, best, passed = max(scores)  # the latest of equal ones
+            snapshot = os.path.join(out, 'snapshot_iter_{}.npz'.format(best))
+            print('  best preview: iteration {}: {:.0%} of its videos, {:.0%} of its frames'
+                  '{}'.format(best, passed, frames, '' if best == iteration else (
+                      '; its snapshot {} (score it: python -m evaluation.shape_motion '
+                      '--result {} --iteration {})'.format(snapshot, out, best)
+                      if os.path.isfile(snapshot) else ' (its snapshot is not kept)')))
     print('  plots: {0}/loss.png, {0}/critic.png; log: {0}/log'.format(out))
     print('  snapshot: {}'.format(extensions.latest_snapshot(out)))
     print('  continue: python train.py --resume {} --iterations {}'.format(out, 2 * iteration))

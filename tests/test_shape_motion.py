@@ -108,6 +108,11 @@ class TestInTraining(unittest.TestCase):
                       '1-2 px/frame; {:.0%} of its frames pass'.format(
                           os.path.join(out, 'preview', 'iter_00000004.gif'),
                           final['preview_motion'], final['preview_frames']), result.stdout)
+        frames, best = max((e['preview_frames'], e['iteration']) for e in log
+                           if 'preview_frames' in e)
+        motion = next(e['preview_motion'] for e in log if e['iteration'] == best)
+        self.assertIn('best preview: iteration {}: {:.0%} of its videos, {:.0%} of its '
+                      'frames'.format(best, motion, frames), result.stdout)
         self.assertIn('continue: python train.py --resume {} --iterations 8'.format(out),
                       result.stdout)
         command = subprocess.run(
