@@ -9,6 +9,7 @@ Random clips stand in for data, so only the network and update are timed.
 
     python benchmarks/bench_train.py [--gpu 0] [--batch 32] [--iters 2] [--profile] [--timer]
     python benchmarks/bench_train.py --config demo --iters 50   # the CPU demo's size
+    python benchmarks/bench_train.py --config demo --set image_generator.ch=128  # its former G1
 
 On a GPU, ``CUPY_TF32=1`` in the environment lets cuBLAS use TF32 for the
 float32 matrix products (the PyTorch reference's ``--tf32``).
@@ -30,6 +31,7 @@ from runtime import allocator  # noqa: E402
 from runtime import chainer_compat  # noqa: E402,F401
 import chainer  # noqa: E402
 import numpy  # noqa: E402
+import yaml  # noqa: E402
 
 import configs  # noqa: E402
 from functions import threads  # noqa: E402
@@ -40,7 +42,9 @@ from updaters.wgan import synchronize  # noqa: E402
 
 
 def build(args):
-    config = configs.load(args.config, {'constraint': 'none'})
+    overrides = {key: yaml.safe_load(value) for key, _, value in
+                 (item.partition('=') for item in args.set)}
+    config = configs.load(args.config, dict(overrides, constraint='none'))
     args.batch = args.batch or config['batchsize']
     config['batchsize'] = args.batch
     device = chainer.get_device('@cupy:{}'.format(args.gpu) if args.gpu >= 0 else '@numpy')
@@ -57,13 +61,18 @@ def build(args):
     return updater, critic
 
 
-def timed(fn, xp, reps):
-    times = []
+def timed(fn, xp, reps, cpu=None):
+    """Wall seconds of each of ``reps`` calls; with a list ``cpu``, also
+    this process's CPU seconds over all of them appended to it (a measure
+    that other work on a shared machine disturbs less)."""
+    times, start_cpu = [], time.process_time()
     for _ in range(reps):
         start = time.perf_counter()
         fn()
         synchronize(xp)
         times.append(time.perf_counter() - start)
+    if cpu is not None:
+        cpu.append(time.process_time() - start_cpu)
     return times
 
 
@@ -79,6 +88,8 @@ def main():
     p.add_argument('--gpu', type=int, default=-1)
     p.add_argument('--config', default='ucf101_svc',
                    help='the preset whose networks and batch are timed (default: the paper\'s)')
+    p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
+                   help="override a key of the preset, as train.py's --set")
     p.add_argument('--batch', type=int, help="default: the preset's (32 for the paper's)")
     p.add_argument('--warmup', type=int, default=1)
     p.add_argument('--iters', type=int, default=2)
@@ -98,12 +109,16 @@ def main():
         'GPU {}'.format(args.gpu) if args.gpu >= 0 else 'CPU', blas(), args.batch, kept,
         '  CUPY_TF32={}'.format(os.environ.get('CUPY_TF32', '0')) if args.gpu >= 0 else ''))
     timed(updater.update, xp, args.warmup)
-    iteration = timed(updater.update, xp, args.iters)
+    cpu = []
+    iteration = timed(updater.update, xp, args.iters, cpu)
     svc = timed(lambda: singular_value_clipping(critic), xp, args.svc_reps)
     result = {'batch': args.batch, 'seconds_per_iteration': statistics.median(iteration),
-              'iterations': iteration, 'seconds_per_svc': statistics.median(svc), 'svc': svc}
+              'iterations': iteration, 'cpu_seconds_per_iteration': cpu[0] / args.iters,
+              'seconds_per_svc': statistics.median(svc), 'svc': svc}
     print('seconds per iteration: {:.3f} (median of {})'.format(
         result['seconds_per_iteration'], ', '.join('{:.3f}'.format(t) for t in iteration)))
+    print('CPU seconds per iteration (all threads): {:.3f}'.format(
+        result['cpu_seconds_per_iteration']))
     print('seconds per SVC step:  {:.3f} (median of {}); per iteration at every 5: {:.3f}'.format(
         result['seconds_per_svc'], len(svc), result['seconds_per_svc'] / 5))
     if xp is not numpy:
