@@ -24,8 +24,13 @@ $(VENV)/.mpi-installed: $(VENV)/.installed requirements-mpi.txt
 	$(PIP_ENV) $(VENV)/bin/pip install --quiet -r requirements-mpi.txt
 	touch $@
 
+# The demo runs its matrix products on one thread: a seed then gives the same
+# run, and the previews of docs/demo.md, whatever the number of cores (the
+# thread count changes the rounding of the sums, and so the course of a run);
+# and on a machine busy with other work two threads made its iterations ~3x
+# slower, not faster (docs/demo.md).
 demo: venv
-	$(PY) train.py --config demo --gpu -1 --out results/demo
+	OPENBLAS_NUM_THREADS=1 $(PY) train.py --config demo --gpu -1 --out results/demo
 
 test: venv mpi
 	$(PY) -m unittest discover -s tests -v
