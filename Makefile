@@ -27,8 +27,8 @@ $(VENV)/.mpi-installed: $(VENV)/.installed requirements-mpi.txt
 # The demo runs its matrix products on one thread: a seed then gives the same
 # run, and the previews of docs/demo.md, whatever the number of cores (the
 # thread count changes the rounding of the sums, and so the course of a run);
-# and on a machine busy with other work two threads made its iterations ~3x
-# slower, not faster (docs/demo.md).
+# two threads are ~1.2x faster on an idle machine but ~3x slower on a busy one
+# (docs/demo.md).
 demo: venv
 	OPENBLAS_NUM_THREADS=1 $(PY) train.py --config demo --gpu -1 --out results/demo
 
