@@ -38,7 +38,8 @@ DEFAULTS = {
     'svc_include_eps': False,     # BN bound sqrt(var + eps) (paper) vs sqrt(var) (code)
     'clip_value': 0.01,
     'optimizer': {'name': 'rmsprop', 'lr': 5.0e-5, 'beta1': 0.5, 'beta2': 0.999,
-                  'decay_from': 0},  # > 0: lr linearly to 0 from this iteration on
+                  'decay_from': 0,   # > 0: lr linearly to 0 from this iteration on
+                  'critic_lr': 0.0},  # > 0: the critic's own rate (TTUR); 0: lr, as the paper
     'batchsize': 32,              # the effective batch (split over MPI processes: runtime/distributed.py)
     'functions': 'fast',          # fast (functions/: ours) | chainer (Chainer's own): docs/speed.md
     'multi_node_bn': False,       # with MPI processes: BN statistics over the effective batch

@@ -30,7 +30,8 @@ class TestPresets(unittest.TestCase):
                 self.assertEqual((c['batchsize'], c['frames'], c['size'], c['svc_every']),
                                  (32, 16, 64, 5), name)
                 self.assertEqual(c['optimizer'], {'name': 'rmsprop', 'lr': 5e-5, 'beta1': 0.5,
-                                                  'beta2': 0.999, 'decay_from': 0}, name)
+                                                  'beta2': 0.999, 'decay_from': 0,
+                                                  'critic_lr': 0.0}, name)
 
     def test_original_initialisations(self):
         ucf = configs.load('ucf101_svc')

@@ -10,11 +10,11 @@ from functions import choice
 from models import Critic, VideoGenerator
 from runtime.errors import UsageError
 from updaters import (GANUpdater, NoConstraint, SingularValueClipping, WGANUpdater,
-                      learning_rate_decay, make_optimizer)
+                      critic_rate, learning_rate_decay, make_optimizer)
 
 
 def tiny_setup(updater_class, constraint, noise_sigma=0.0, seed=0, device='@numpy', data=None,
-               spec=None, functions=choice.FAST):
+               spec=None, functions=choice.FAST, critic_spec=None):
     numpy.random.seed(seed)
     gen = VideoGenerator.from_config(8, 8, 16, 16, 1, {'ch': 16}, {'ch': 16},
                                      functions=functions)
@@ -26,7 +26,8 @@ def tiny_setup(updater_class, constraint, noise_sigma=0.0, seed=0, device='@nump
                 for _ in range(8)]
     iterator = chainer.iterators.SerialIterator(data, 4)
     spec = spec or {'name': 'rmsprop', 'lr': 1e-3}
-    updater = updater_class(iterator, make_optimizer(spec, gen), make_optimizer(spec, critic),
+    updater = updater_class(iterator, make_optimizer(spec, gen),
+                            make_optimizer(critic_spec or spec, critic),
                             constraint, seed=seed, device=device, converter=converter)
     return updater, gen, critic
 
@@ -121,11 +122,13 @@ class TestStep(unittest.TestCase):
 
 class TestLearningRateDecay(unittest.TestCase):
 
-    def rates_after(self, name, iterations, decay_from=2, total=4):
-        """Every optimizer's rate after ``iterations`` of a trainer whose
-        rate decays from iteration ``decay_from`` to 0 at ``total``."""
-        spec = {'name': name, 'lr': 1e-3, 'beta1': 0.0, 'beta2': 0.9, 'decay_from': decay_from}
-        updater, _, _ = tiny_setup(WGANUpdater, NoConstraint(), spec=spec)
+    def rates_after(self, name, iterations, decay_from=2, total=4, critic_lr=0.0):
+        """The rates of G and the critic after ``iterations`` of a trainer whose
+        rates decay from iteration ``decay_from`` to 0 at ``total``."""
+        spec = {'name': name, 'lr': 1e-3, 'beta1': 0.0, 'beta2': 0.9, 'decay_from': decay_from,
+                'critic_lr': critic_lr}
+        updater, _, _ = tiny_setup(WGANUpdater, NoConstraint(), spec=spec,
+                                   critic_spec=dict(spec, lr=critic_rate(spec)))
         trainer = chainer.training.Trainer(updater, (iterations, 'iteration'), out='.')
         decays = learning_rate_decay({'optimizer': spec, 'iterations': total}, updater)
         self.assertEqual(sorted(decays), ['lr_decay_critic', 'lr_decay_gen'])
@@ -133,7 +136,8 @@ class TestLearningRateDecay(unittest.TestCase):
             trainer.extend(decay, name=key)
         trainer.run()
         attr = 'alpha' if name == 'adam' else 'lr'
-        return [getattr(o, attr) for o in updater.get_all_optimizers().values()]
+        optimizers = updater.get_all_optimizers()
+        return [getattr(optimizers[k], attr) for k in ('gen', 'critic')]
 
     def test_linear_from_decay_from_to_zero_at_the_last_iteration(self):
         for name in ('rmsprop', 'adam'):
@@ -141,8 +145,22 @@ class TestLearningRateDecay(unittest.TestCase):
             numpy.testing.assert_allclose(self.rates_after(name, 3), [5e-4, 5e-4], err_msg=name)
             self.assertEqual(self.rates_after(name, 4), [0.0, 0.0], name)
 
+    def test_the_critics_own_rate_decays_from_itself(self):
+        for name in ('rmsprop', 'adam'):
+            self.assertEqual(self.rates_after(name, 2, critic_lr=4e-3), [1e-3, 4e-3], name)
+            numpy.testing.assert_allclose(self.rates_after(name, 3, critic_lr=4e-3),
+                                          [5e-4, 2e-3], err_msg=name)
+            self.assertEqual(self.rates_after(name, 4, critic_lr=4e-3), [0.0, 0.0], name)
+
+    def test_critic_rate_defaults_to_lr_and_is_checked(self):
+        spec = {'name': 'adam', 'lr': 1e-3, 'critic_lr': 0.0}
+        self.assertEqual(critic_rate(spec), 1e-3)
+        self.assertEqual(critic_rate(dict(spec, critic_lr=3e-3)), 3e-3)
+        with self.assertRaisesRegex(UsageError, r'optimizer\.critic_lr -0\.1: give the critic'):
+            critic_rate(dict(spec, critic_lr=-0.1))
+
     def test_off_by_default_and_checked(self):
-        spec = {'name': 'adam', 'lr': 1e-3, 'decay_from': 0}
+        spec = {'name': 'adam', 'lr': 1e-3, 'decay_from': 0, 'critic_lr': 0.0}
         updater, _, _ = tiny_setup(WGANUpdater, NoConstraint())
         self.assertEqual(learning_rate_decay({'optimizer': spec, 'iterations': 4}, updater), {})
         spec['decay_from'] = -1

@@ -8,5 +8,5 @@ from updaters.gan import GANUpdater  # noqa: E402,F401
 from updaters.wgan import (  # noqa: E402,F401
     CRITIC_FAKE, CRITIC_REAL, LOSS_CRITIC, LOSS_GEN, REPORTED, WGANUpdater)
 from updaters.factory import (  # noqa: E402,F401
-    learning_rate_decay, make_optimizer, make_updater)
+    critic_rate, learning_rate_decay, make_optimizer, make_updater)
 from updaters.distributed import multi_node_bn  # noqa: E402,F401

@@ -25,12 +25,22 @@ def make_optimizer(spec, model, comm=None):
     return optimizer if comm is None else multi_node_optimizer(optimizer, comm)
 
 
+def critic_rate(spec):
+    """The critic's learning rate: ``optimizer.critic_lr`` where it is set
+    (> 0; two time-scale training, TTUR), else ``optimizer.lr`` as the paper."""
+    if spec['critic_lr'] < 0:
+        raise UsageError('optimizer.critic_lr {}: give the critic its own learning rate, '
+                         'or 0 for the rate of optimizer.lr'.format(spec['critic_lr']))
+    return spec['critic_lr'] or spec['lr']
+
+
 def learning_rate_decay(config, updater):
     """Chainer ``LinearShift`` extensions (name -> extension) that take every
-    optimizer's learning rate linearly from ``optimizer.lr`` at iteration
-    ``optimizer.decay_from`` to 0 at ``iterations``; none when ``decay_from``
-    is 0 (the paper keeps the rate constant). A run resumed with more
-    ``iterations`` stretches the decay to its new end."""
+    optimizer's learning rate linearly from its starting rate (``optimizer.lr``,
+    the critic's ``critic_rate``) at iteration ``optimizer.decay_from`` to 0 at
+    ``iterations``; none when ``decay_from`` is 0 (the paper keeps the rate
+    constant). A run resumed with more ``iterations`` stretches the decay to
+    its new end."""
     spec = config['optimizer']
     if spec['decay_from'] < 0:
         raise UsageError('optimizer.decay_from {}: give the iteration the decay starts at, '
@@ -38,8 +48,10 @@ def learning_rate_decay(config, updater):
     if not spec['decay_from']:
         return {}
     attr = 'alpha' if spec['name'] == 'adam' else 'lr'
+    start = {'critic': critic_rate(spec)}
     return {'lr_decay_' + name: chainer.training.extensions.LinearShift(
-        attr, (spec['lr'], 0.0), (spec['decay_from'], config['iterations']), optimizer)
+        attr, (start.get(name, spec['lr']), 0.0), (spec['decay_from'], config['iterations']),
+        optimizer)
         for name, optimizer in updater.get_all_optimizers().items()}
 
 
@@ -56,5 +68,6 @@ def make_updater(config, iterator, generator, critic, device, seed=None, comm=No
                                  config['clip_value'], config['svc_include_eps'])
     return OBJECTIVES[config['objective']](
         iterator, make_optimizer(config['optimizer'], generator, comm),
-        make_optimizer(config['optimizer'], critic, comm), constraint,
+        make_optimizer(dict(config['optimizer'], lr=critic_rate(config['optimizer'])), critic,
+                       comm), constraint,
         seed=config['seed'] if seed is None else seed, device=device, converter=converter)
