@@ -15,6 +15,7 @@ import chainer
 from models.i3d import EPS_TF_HUB, EPS_VIDEOGPT, I3D, load_i3d, max_pool_same, torch_keys
 from runtime.errors import UsageError
 from pt_writer import write_pt
+from test_gpu import cupy
 
 # The published state dict (pytorch-i3d's InceptionI3d with 400 classes): each
 # unit's (input channels, output channels, kernel); the Inception modules'
@@ -84,15 +85,6 @@ def windows(x, ksize, stride):
     return view[:, :, ::stride[0], ::stride[1], ::stride[2]]
 
 
-def _gpu():
-    try:
-        import cupy
-        return cupy if cupy.cuda.runtime.getDeviceCount() > 0 else None
-    except Exception:  # no CuPy, no driver or no device: all mean "no GPU here"
-        return None
-
-
-cupy = _gpu()
 
 
 def inference():

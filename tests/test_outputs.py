@@ -11,7 +11,7 @@ import unittest
 
 import configs
 from runtime.errors import UsageError
-from test_train import ROOT, TINY, tiny_config, train
+from test_train import ROOT, TINY, one_error_line, tiny_config, train
 
 
 class TestOutputs(unittest.TestCase):
@@ -26,12 +26,7 @@ class TestOutputs(unittest.TestCase):
         return os.path.join(self.dir, *names)
 
     def assertRefused(self, done, *fragments):
-        self.assertEqual(done.returncode, 2, done.stdout + done.stderr)
-        lines = done.stderr.strip().splitlines()
-        self.assertEqual(len(lines), 1, done.stderr)
-        self.assertTrue(lines[0].startswith('error: '), lines[0])
-        for fragment in fragments:
-            self.assertIn(fragment, lines[0])
+        one_error_line(self, done, *fragments)
 
     def test_links_glob_characters_and_mixed_runs(self):
         # another run whose folder name a glob pattern 'run[1]' would match

@@ -58,6 +58,18 @@ def model_arrays(out, iteration):
     return arrays
 
 
+def one_error_line(case, result, *fragments):
+    """Assert on ``case`` that the command ``result`` failed with exit status 2
+    and one ``error:`` line that holds every fragment; returns the line."""
+    case.assertEqual(result.returncode, 2, result.stdout + result.stderr)
+    lines = result.stderr.strip().splitlines()
+    case.assertEqual(len(lines), 1, result.stderr)
+    case.assertTrue(lines[0].startswith('error: '), lines[0])
+    for fragment in fragments:
+        case.assertIn(fragment, lines[0])
+    return lines[0]
+
+
 class TrainTestCase(unittest.TestCase):
 
     def setUp(self):
@@ -70,15 +82,7 @@ class TrainTestCase(unittest.TestCase):
         return os.path.join(self.dir, name)
 
     def assertUsageError(self, result, *fragments):
-        """``result`` failed with exit status 2 and one ``error:`` line that
-        holds every fragment; returns the line."""
-        self.assertEqual(result.returncode, 2, result.stdout + result.stderr)
-        lines = result.stderr.strip().splitlines()
-        self.assertEqual(len(lines), 1, result.stderr)
-        self.assertTrue(lines[0].startswith('error: '), lines[0])
-        for fragment in fragments:
-            self.assertIn(fragment, lines[0])
-        return lines[0]
+        return one_error_line(self, result, *fragments)
 
 
 class TestTrain(TrainTestCase):
