@@ -167,6 +167,16 @@ def load(name, overrides=None):
         _merge(config, data, path)
     for key, value in (overrides or {}).items():
         *parents, leaf = key.split('.')
+        if parents and parents[0] in FREE_FORM:
+            # one entry of a free-form mapping (--set dataset_args.speed=...):
+            # the preset's other entries stay
+            mapping = entry = copy.deepcopy(config[parents[0]])
+            for part in parents[1:]:
+                entry = entry.setdefault(part, {})
+                if not isinstance(entry, dict):
+                    raise UsageError('override {}: {} is not a mapping'.format(key, part))
+            entry[leaf] = value
+            parents, leaf, value = [], parents[0], mapping
         update = {leaf: value}
         for parent in reversed(parents):
             update = {parent: update}

@@ -61,6 +61,14 @@ class TestLoading(unittest.TestCase):
                                        'init': 'default', 'noise_sigma': 0.0})
         self.assertEqual((c['optimizer']['lr'], c['iterations']), (1e-4, 7))
 
+    def test_an_override_of_one_dataset_argument_keeps_the_others(self):
+        demo = configs.load('demo')['dataset_args']
+        c = configs.load('demo', {'dataset_args.speed': [0.5, 1.0]})
+        self.assertEqual(c['dataset_args'], dict(demo, speed=[0.5, 1.0]))
+        whole = configs.load('demo', {'dataset_args': {'object_size': 8}})
+        self.assertEqual(whole['dataset_args'], {'object_size': 8})  # a mapping replaces
+        self.assertEqual(configs.load('demo')['dataset_args'], demo)
+
     def test_errors(self):
         cases = [
             ('critic: {widht: 3}\n', None, "unknown config key 'critic.widht'"),
@@ -69,6 +77,8 @@ class TestLoading(unittest.TestCase):
             ('- a list\n', None, 'must hold a mapping'),
             ('a: [\n', None, 'not valid YAML'),
             ('seed: 1\n', {'critic.use_beta': 'yes'}, "'critic.use_beta' must be a bool"),
+            ('dataset_args: {speed: 2}\n', {'dataset_args.speed.max': 3},
+             'override dataset_args.speed.max: speed is not a mapping'),
         ]
         for text, overrides, message in cases:
             with self.subTest(text=text):
