@@ -167,8 +167,12 @@ class Step:
                 command_name(command), left))
         if process.returncode:
             why = [line for line in stderr.splitlines() if line.strip()] or ['no output']
-            raise Failed('{} exited with {}: {}'.format(
-                command_name(command), process.returncode, why[-1][-300:]))
+            # unittest's "FAIL: test_x (module.Class.test_x)" lines: which tests
+            failed = [line.split()[1] for line in stderr.splitlines()
+                      if line.startswith(('FAIL: ', 'ERROR: ')) and len(line.split()) > 1]
+            raise Failed('{} exited with {}: {}{}'.format(
+                command_name(command), process.returncode, why[-1][-300:],
+                ' ({})'.format(', '.join(failed[:5])[:300]) if failed else ''))
         return stdout, stderr
 
 

@@ -97,6 +97,14 @@ class TestReporting(unittest.TestCase):
         self.assertIn('1 passed, 2 failed, 1 skipped', self.report.table('title'))
         self.assertIn('error: the store is broken', self.report.log.getvalue())
 
+    def test_a_failing_unittest_row_names_its_tests(self):
+        step = gpu_check.Step(self.report, 1, 60)
+        program = ('import sys; sys.stderr.write("FAIL: test_a (m.C.test_a)\\nERROR: test_b '
+                   '(m.C.test_b)\\nFAILED (failures=1, errors=1)\\n"); sys.exit(1)')
+        self.assertIsNone(step.check('tests', lambda: step.run([sys.executable, '-c', program])))
+        self.assertEqual(self.report.rows[0][3], '{} -c exited with 1: FAILED (failures=1, '
+                         'errors=1) (test_a, test_b)'.format(os.path.basename(sys.executable)))
+
     def test_time_limit_ends_the_command_and_its_children(self):
         step = gpu_check.Step(self.report, 1, 2)
         pid_file = tempfile.mktemp()
