@@ -30,6 +30,19 @@ from models.c3d import C3D  # noqa: E402
 from updaters.wgan import synchronize  # noqa: E402
 
 
+def timed_batches(batch, videos, batchsize):
+    """Call ``batch(n, record)`` once unrecorded (warm-up: allocations,
+    kernels), then recorded over ``videos`` videos in batches of at most
+    ``batchsize``; returns the number of videos recorded (bench_fvd.py too)."""
+    batch(min(batchsize, videos), record=False)
+    done = 0
+    while done < videos:
+        n = min(batchsize, videos - done)
+        batch(n, record=True)
+        done += n
+    return done
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--gpu', type=int, default=-1)
@@ -70,12 +83,7 @@ def main():
             for key, t0, t1 in zip(totals, [start] + stages[:2], stages):
                 totals[key] += t1 - t0
 
-    batch(min(args.batchsize, args.videos), record=False)  # warm-up (allocations, kernels)
-    done = 0
-    while done < args.videos:
-        n = min(args.batchsize, args.videos - done)
-        batch(n, record=True)
-        done += n
+    done = timed_batches(batch, args.videos, args.batchsize)
     per_video = {k: v / done for k, v in totals.items()}
     total = sum(per_video.values())
     result = {'device': str(device), 'protocol': args.protocol, 'videos': done,

@@ -28,6 +28,8 @@ from evaluation.metrics import fvd  # noqa: E402
 from models.i3d import I3D  # noqa: E402
 from updaters.wgan import synchronize  # noqa: E402
 
+from bench_evaluate import timed_batches  # noqa: E402  (this folder, as a script's)
+
 VIDEOS = 2 * 2048
 
 
@@ -66,12 +68,7 @@ def main():
             totals['preprocessing'] += middle - start
             totals['i3d'] += end - middle
 
-    batch(min(args.batchsize, args.videos), record=False)  # warm-up (allocations, kernels)
-    done = 0
-    while done < args.videos:
-        n = min(args.batchsize, args.videos - done)
-        batch(n, record=True)
-        done += n
+    done = timed_batches(batch, args.videos, args.batchsize)
     features = rng.normal(size=(2048, 400))
     start = time.perf_counter()
     frechet_distance(*gaussian(features), *gaussian(features[::-1] + 0.1))
