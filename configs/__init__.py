@@ -171,8 +171,9 @@ def load(name, overrides=None):
             # one entry of a free-form mapping (--set dataset_args.speed=...):
             # the preset's other entries stay
             mapping = entry = copy.deepcopy(config[parents[0]])
-            for part in parents[1:]:
-                entry = entry.setdefault(part, {})
+            for depth, part in enumerate(parents):
+                if depth:
+                    entry = entry.setdefault(part, {})
                 if not isinstance(entry, dict):
                     raise UsageError('override {}: {} is not a mapping'.format(key, part))
             entry[leaf] = value

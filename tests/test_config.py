@@ -79,6 +79,8 @@ class TestLoading(unittest.TestCase):
             ('seed: 1\n', {'critic.use_beta': 'yes'}, "'critic.use_beta' must be a bool"),
             ('dataset_args: {speed: 2}\n', {'dataset_args.speed.max': 3},
              'override dataset_args.speed.max: speed is not a mapping'),
+            ('dataset_args: 3\n', {'dataset_args.speed': 3},
+             'override dataset_args.speed: dataset_args is not a mapping'),
         ]
         for text, overrides, message in cases:
             with self.subTest(text=text):
